@@ -1,0 +1,321 @@
+//! Error codes, their categories, and the retry classification table.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// The `Response.Error.Code` of a failed call: `Category` or `Category.SubCode`.
+///
+/// ```
+/// use tower_tencentcloud::{Category, Code, RetryClass};
+///
+/// let code = Code::new("LimitExceeded.CvmQuota");
+/// assert_eq!(code, "LimitExceeded.CvmQuota");
+/// assert_eq!(code.category(), Category::LimitExceeded);
+/// assert_eq!(code.subcode(), Some("CvmQuota"));
+/// // A quota does not rise by waiting: never retried.
+/// assert_eq!(code.retry_class(), RetryClass::Never);
+/// assert_eq!(Code::new("RequestLimitExceeded").retry_class(), RetryClass::Throttled);
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Code(Arc<str>);
+
+impl Code {
+    /// Wraps a code as the API sent it.
+    pub fn new(code: impl Into<Arc<str>>) -> Self {
+        Self(code.into())
+    }
+
+    /// The code as the API sent it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The part before the first `.`: the whole code when it has none.
+    pub fn prefix(&self) -> &str {
+        self.0.split_once('.').map_or(&self.0, |(prefix, _)| prefix)
+    }
+
+    /// The part after the first `.`, if any.
+    pub fn subcode(&self) -> Option<&str> {
+        self.0.split_once('.').map(|(_, rest)| rest)
+    }
+
+    /// The common category this code belongs to, from its prefix.
+    pub fn category(&self) -> Category {
+        Category::from_prefix(self.prefix())
+    }
+
+    /// Whether waiting and sending the request again can succeed.
+    ///
+    /// See [`RetryClass`] for the rules and the curated table behind them.
+    pub fn retry_class(&self) -> RetryClass {
+        match self.category() {
+            Category::RequestLimitExceeded => RetryClass::Throttled,
+            Category::InternalError | Category::ServiceUnavailable => RetryClass::Transient,
+            _ if RATE_LIMIT_CODES.binary_search(&self.as_str()).is_ok() => RetryClass::Throttled,
+            _ => RetryClass::Never,
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl AsRef<str> for Code {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for Code {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl From<&str> for Code {
+    fn from(code: &str) -> Self {
+        Self::new(code)
+    }
+}
+
+impl From<String> for Code {
+    fn from(code: String) -> Self {
+        Self::new(code)
+    }
+}
+
+macro_rules! categories {
+    ($( $(#[$doc:meta])* $name:ident ),* $(,)?) => {
+        /// The prefix of an error [`Code`]: the 28 documented common prefixes,
+        /// the prefixes widely used beyond them, and `Other`.
+        ///
+        /// ```
+        /// use tower_tencentcloud::{Category, Code};
+        ///
+        /// assert_eq!(Code::new("AuthFailure.SignatureExpire").category(), Category::AuthFailure);
+        /// assert_eq!(Code::new("CdbError.Timeout").category(), Category::Other);
+        /// ```
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Category {
+            $( $(#[$doc])* $name, )*
+            /// A prefix outside the documented and widely used ones.
+            Other,
+        }
+
+        impl Category {
+            /// The category named by `prefix` (exact, case-sensitive), or `Other`.
+            pub fn from_prefix(prefix: &str) -> Self {
+                match prefix {
+                    $( stringify!($name) => Self::$name, )*
+                    _ => Self::Other,
+                }
+            }
+
+            /// The prefix this category stands for; `None` for `Other`.
+            pub fn prefix(self) -> Option<&'static str> {
+                match self {
+                    $( Self::$name => Some(stringify!($name)), )*
+                    Self::Other => None,
+                }
+            }
+        }
+    };
+}
+
+categories! {
+    /// The action is offline.
+    ActionOffline,
+    /// Authentication failed: signature, key, token, MFA or CAM authorization.
+    AuthFailure,
+    /// `DryRun` was set and the request would have succeeded.
+    DryRunOperation,
+    /// The operation failed.
+    FailedOperation,
+    /// The service failed internally.
+    InternalError,
+    /// The action does not exist.
+    InvalidAction,
+    /// A parameter is wrong.
+    InvalidParameter,
+    /// A parameter's value is wrong.
+    InvalidParameterValue,
+    /// The request is malformed.
+    InvalidRequest,
+    /// The caller's IP is in a blacklist.
+    IpInBlacklist,
+    /// The caller's IP is not in the whitelist.
+    IpNotInWhitelist,
+    /// A quota is exceeded (not a rate limit; see [`RetryClass`]).
+    LimitExceeded,
+    /// A parameter is missing.
+    MissingParameter,
+    /// The product does not exist.
+    NoSuchProduct,
+    /// The API version does not exist.
+    NoSuchVersion,
+    /// The request rate limit is exceeded.
+    RequestLimitExceeded,
+    /// The request body is too large.
+    RequestSizeLimitExceeded,
+    /// The resource is in use.
+    ResourceInUse,
+    /// The resource is insufficient.
+    ResourceInsufficient,
+    /// The resource does not exist.
+    ResourceNotFound,
+    /// The resource is unavailable.
+    ResourceUnavailable,
+    /// The response would be too large.
+    ResponseSizeLimitExceeded,
+    /// The service is unavailable.
+    ServiceUnavailable,
+    /// The caller is not authorized.
+    UnauthorizedOperation,
+    /// A parameter is not known.
+    UnknownParameter,
+    /// The operation is not supported.
+    UnsupportedOperation,
+    /// The protocol or HTTP method is not supported.
+    UnsupportedProtocol,
+    /// The action is not available in the region.
+    UnsupportedRegion,
+    /// The operation is denied.
+    OperationDenied,
+    /// The resources are sold out.
+    ResourcesSoldOut,
+    /// A filter is invalid.
+    InvalidFilter,
+    /// The region is wrong.
+    RegionError,
+}
+
+/// What waiting and sending the same request again can achieve.
+///
+/// | class | codes |
+/// |---|---|
+/// | `Throttled` | `RequestLimitExceeded`, `RequestLimitExceeded.*`, a curated list of rate limits filed under other prefixes (`LimitExceeded.TooManyRequests`, `FailedOperation.FrequencyLimit`, ...), HTTP 429 without an envelope |
+/// | `Transient` | `InternalError`, `InternalError.*`, `ServiceUnavailable`, `ServiceUnavailable.*`, HTTP 502/503/504 without an envelope, transport and body read failures |
+/// | `Never` | everything else, notably quotas (`LimitExceeded.*`), `AuthFailure.*`, `InvalidParameter*`, `ResourceNotFound*`, `DryRunOperation` |
+///
+/// The rate-limit list was built by reading every code the services declare,
+/// never by substring: `InvalidParameterValue.BindInfrequentaccessFirst` and
+/// `ResourceInUse.RatelimitRuleExistError` are not rate limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RetryClass {
+    /// The API refused the request before running it: a replay is always safe.
+    Throttled,
+    /// The request may or may not have run: replay only what is safe to repeat.
+    Transient,
+    /// Sending it again gives the same answer.
+    Never,
+}
+
+impl RetryClass {
+    /// `true` unless `Never`.
+    pub fn is_retryable(self) -> bool {
+        !matches!(self, Self::Never)
+    }
+}
+
+/// Rate limits filed under prefixes other than `RequestLimitExceeded`, chosen
+/// by reading `shared/data/error-codes.tsv`. Sorted, for binary search.
+pub(crate) const RATE_LIMIT_CODES: &[&str] = &[
+    "FailedOperation.CallerOverFrequency",
+    "FailedOperation.CreateOperationTooFrequently",
+    "FailedOperation.DataFlowTooManyRequests",
+    "FailedOperation.FreqCtrl",
+    "FailedOperation.FrequencyLimit",
+    "FailedOperation.FrequencyLimited",
+    "FailedOperation.OperateFrequencyLimitedError",
+    "FailedOperation.RateLimitExceeded",
+    "FailedOperation.ReadQpsLimit",
+    "FailedOperation.ReleaseOperationTooFrequently",
+    "FailedOperation.RequestLimitExceeded",
+    "FailedOperation.RestrictedFrequency",
+    "FailedOperation.TagQpsLimit",
+    "FailedOperation.TooFrequent",
+    "FailedOperation.TooFrequently",
+    "FailedOperation.WriteQpsLimit",
+    "InvalidParameter.OperationIsTooFrequent",
+    "LimitExceeded.FreqCnt",
+    "LimitExceeded.FreqLimitForbiddenAccessError",
+    "LimitExceeded.IpFreqCnt",
+    "LimitExceeded.KeyFreqCnt",
+    "LimitExceeded.RateLimitExceeded",
+    "LimitExceeded.RequestLimit",
+    "LimitExceeded.RequestLimitExceeded",
+    "LimitExceeded.TooFrequentlyCalled",
+    "LimitExceeded.TooManyRequests",
+    "OperationDenied.FreqOverLimit",
+    "UnsupportedOperation.FrequencyLimit",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limit_table_is_sorted_and_unique() {
+        assert!(RATE_LIMIT_CODES.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn odd_codes_classify_without_panic() {
+        for odd in [
+            "",
+            ".",
+            "InternalError.",
+            "MissingParameter.",
+            "A.B.C",
+            "..x",
+            "é.ü",
+        ] {
+            let code = Code::new(odd);
+            let _ = (code.category(), code.retry_class(), code.subcode());
+        }
+        assert_eq!(
+            Code::new("InternalError.").category(),
+            Category::InternalError
+        );
+        assert_eq!(
+            Code::new("InternalError.").retry_class(),
+            RetryClass::Transient
+        );
+        assert_eq!(
+            Code::new("FailedOperation.DeleteTrigger.UrlUsed").subcode(),
+            Some("DeleteTrigger.UrlUsed")
+        );
+    }
+
+    #[test]
+    fn category_prefix_round_trips() {
+        for prefix in [
+            "AuthFailure",
+            "RequestLimitExceeded",
+            "RegionError",
+            "UnsupportedRegion",
+        ] {
+            assert_eq!(Category::from_prefix(prefix).prefix(), Some(prefix));
+        }
+        assert_eq!(Category::from_prefix("authfailure"), Category::Other);
+        assert_eq!(Category::Other.prefix(), None);
+    }
+}

@@ -1,0 +1,17 @@
+//! Pure decoding of API 3.0 envelopes: bytes in, outcome out. No I/O, no tower.
+//!
+//! ```
+//! use tower_tencentcloud::envelope::decode;
+//!
+//! let body = br#"{"Response":{"Error":{"Code":"InvalidAction","Message":"No such action."},"RequestId":"r-1"}}"#;
+//! let envelope = decode(body).unwrap();
+//! let error = envelope.error().unwrap();
+//! assert_eq!(error.code(), "InvalidAction");
+//! assert_eq!(envelope.request_id(), Some("r-1"));
+//! ```
+
+mod decode;
+mod fields;
+
+pub use decode::{Decoded, ErrorFields, decode};
+pub use fields::from_slice;

@@ -1,0 +1,523 @@
+//! What the envelope layer returns when a call did not succeed.
+
+use std::fmt;
+
+use bytes::Bytes;
+use http::StatusCode;
+
+use crate::{Code, RequestId, RetryClass};
+
+/// A boxed error, as tower and hyper pass them around.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why a call failed.
+///
+/// Every variant knows its [`RetryClass`], and, where a response arrived, its
+/// HTTP status and RequestId. `Display` is one line; the underlying cause, if
+/// any, is kept as [`source`](std::error::Error::source).
+///
+/// ```
+/// use tower_tencentcloud::{ApiError, Error, RetryClass};
+/// use http::StatusCode;
+///
+/// let err = Error::from(
+///     ApiError::new(StatusCode::OK, "RequestLimitExceeded", "Too many requests.")
+///         .with_request_id("6f0c5d7e-0000-4000-8000-000000000000"),
+/// );
+/// assert_eq!(err.retry_class(), RetryClass::Throttled);
+/// assert_eq!(err.request_id().unwrap(), "6f0c5d7e-0000-4000-8000-000000000000");
+/// assert_eq!(err.status(), Some(StatusCode::OK));
+/// assert_eq!(
+///     err.to_string(),
+///     "RequestLimitExceeded: Too many requests. (RequestId: 6f0c5d7e-0000-4000-8000-000000000000)"
+/// );
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The API answered with `Response.Error`.
+    Api(ApiError),
+    /// The inner service (the transport) failed before a response arrived.
+    Transport(TransportError),
+    /// Reading the response body failed midway.
+    Body(BodyError),
+    /// The response body is larger than the layer's limit.
+    BodyTooLarge(BodyTooLarge),
+    /// The response body is not an API 3.0 envelope (a gateway page, truncated JSON, ...).
+    NotEnvelope(NotEnvelope),
+}
+
+impl Error {
+    /// How a retry policy should treat this error.
+    pub fn retry_class(&self) -> RetryClass {
+        match self {
+            Self::Api(err) => err.retry_class(),
+            Self::Transport(_) | Self::Body(_) => RetryClass::Transient,
+            Self::BodyTooLarge(_) => RetryClass::Never,
+            Self::NotEnvelope(err) => err.retry_class(),
+        }
+    }
+
+    /// The RequestId, from the body or else the `X-TC-RequestId` header.
+    pub fn request_id(&self) -> Option<&RequestId> {
+        match self {
+            Self::Api(err) => err.request_id(),
+            Self::Transport(_) => None,
+            Self::Body(err) => err.request_id(),
+            Self::BodyTooLarge(err) => err.request_id(),
+            Self::NotEnvelope(err) => err.request_id(),
+        }
+    }
+
+    /// The HTTP status of the response; `None` when none arrived.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::Api(err) => Some(err.status()),
+            Self::Transport(_) => None,
+            Self::Body(err) => Some(err.status()),
+            Self::BodyTooLarge(err) => Some(err.status()),
+            Self::NotEnvelope(err) => Some(err.status()),
+        }
+    }
+
+    /// The API's error code, when the API sent one.
+    pub fn code(&self) -> Option<&Code> {
+        self.as_api().map(ApiError::code)
+    }
+
+    /// The API error, when the API sent one.
+    pub fn as_api(&self) -> Option<&ApiError> {
+        match self {
+            Self::Api(err) => Some(err),
+            _ => None,
+        }
+    }
+
+    /// `true` for an error envelope from the API.
+    pub fn is_api(&self) -> bool {
+        matches!(self, Self::Api(_))
+    }
+
+    /// `true` when the inner service failed.
+    pub fn is_transport(&self) -> bool {
+        matches!(self, Self::Transport(_))
+    }
+
+    /// `true` when reading the body failed.
+    pub fn is_body(&self) -> bool {
+        matches!(self, Self::Body(_))
+    }
+
+    /// `true` when the body exceeded the limit.
+    pub fn is_body_too_large(&self) -> bool {
+        matches!(self, Self::BodyTooLarge(_))
+    }
+
+    /// `true` when the body is not an envelope.
+    pub fn is_not_envelope(&self) -> bool {
+        matches!(self, Self::NotEnvelope(_))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Api(err) => err.fmt(f),
+            Self::Transport(err) => err.fmt(f),
+            Self::Body(err) => err.fmt(f),
+            Self::BodyTooLarge(err) => err.fmt(f),
+            Self::NotEnvelope(err) => err.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Api(err) => err.source(),
+            Self::Transport(err) => err.source(),
+            Self::Body(err) => err.source(),
+            Self::BodyTooLarge(err) => err.source(),
+            Self::NotEnvelope(err) => err.source(),
+        }
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(err: ApiError) -> Self {
+        Self::Api(err)
+    }
+}
+
+/// Writes the `(HTTP 502, RequestId: ...)` suffix shared by every Display.
+fn write_context(
+    f: &mut fmt::Formatter<'_>,
+    status: Option<StatusCode>,
+    request_id: Option<&RequestId>,
+) -> fmt::Result {
+    match (status, request_id) {
+        (Some(status), Some(id)) => write!(f, " (HTTP {}, RequestId: {id})", status.as_u16()),
+        (Some(status), None) => write!(f, " (HTTP {})", status.as_u16()),
+        (None, Some(id)) => write!(f, " (RequestId: {id})"),
+        (None, None) => Ok(()),
+    }
+}
+
+/// `Response.Error` of an API 3.0 envelope.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiError {
+    code: Code,
+    message: Box<str>,
+    request_id: Option<RequestId>,
+    status: StatusCode,
+}
+
+impl ApiError {
+    /// An error as the API would send it, with no RequestId yet.
+    ///
+    /// Useful for tests of code that handles errors.
+    pub fn new(status: StatusCode, code: impl Into<Code>, message: impl Into<Box<str>>) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+            request_id: None,
+            status,
+        }
+    }
+
+    /// Sets the RequestId.
+    pub fn with_request_id(mut self, request_id: impl Into<RequestId>) -> Self {
+        self.request_id = Some(request_id.into());
+        self
+    }
+
+    /// `Response.Error.Code`.
+    pub fn code(&self) -> &Code {
+        &self.code
+    }
+
+    /// `Response.Error.Message`, JSON escapes decoded.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// `Response.RequestId`, or else the `X-TC-RequestId` header.
+    pub fn request_id(&self) -> Option<&RequestId> {
+        self.request_id.as_ref()
+    }
+
+    /// The HTTP status the envelope came with (usually 200).
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// How a retry policy should treat this code.
+    pub fn retry_class(&self) -> RetryClass {
+        self.code.retry_class()
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.code)?;
+        // One line, whatever the message holds.
+        for part in self.message.split(['\r', '\n']).filter(|p| !p.is_empty()) {
+            f.write_str(part)?;
+        }
+        let status = (self.status != StatusCode::OK).then_some(self.status);
+        write_context(f, status, self.request_id.as_ref())
+    }
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiError")
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("request_id", &self.request_id)
+            .field("status", &self.status)
+            .finish()
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// The inner service failed before a response arrived.
+#[derive(Debug)]
+pub struct TransportError {
+    source: BoxError,
+}
+
+impl TransportError {
+    pub(crate) fn new(source: impl Into<BoxError>) -> Self {
+        Self {
+            source: source.into(),
+        }
+    }
+
+    /// The inner service's error.
+    pub fn get_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.source
+    }
+
+    /// Takes the inner service's error.
+    pub fn into_inner(self) -> BoxError {
+        self.source
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the inner service failed before a response arrived")
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
+    }
+}
+
+/// Reading the response body failed midway.
+#[derive(Debug)]
+pub struct BodyError {
+    status: StatusCode,
+    request_id: Option<RequestId>,
+    source: BoxError,
+}
+
+impl BodyError {
+    pub(crate) fn new(
+        status: StatusCode,
+        request_id: Option<RequestId>,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        Self {
+            status,
+            request_id,
+            source: source.into(),
+        }
+    }
+
+    /// The response's HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The `X-TC-RequestId` header, if the response had one.
+    pub fn request_id(&self) -> Option<&RequestId> {
+        self.request_id.as_ref()
+    }
+
+    /// The body's error.
+    pub fn get_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.source
+    }
+}
+
+impl fmt::Display for BodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("reading the response body failed")?;
+        write_context(f, Some(self.status), self.request_id.as_ref())
+    }
+}
+
+impl std::error::Error for BodyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
+    }
+}
+
+/// The response body is larger than the layer's limit; no more than the
+/// limit (plus one frame) was read.
+#[derive(Debug, Clone)]
+pub struct BodyTooLarge {
+    status: StatusCode,
+    request_id: Option<RequestId>,
+    limit: usize,
+}
+
+impl BodyTooLarge {
+    pub(crate) fn new(status: StatusCode, request_id: Option<RequestId>, limit: usize) -> Self {
+        Self {
+            status,
+            request_id,
+            limit,
+        }
+    }
+
+    /// The response's HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The `X-TC-RequestId` header, if the response had one.
+    pub fn request_id(&self) -> Option<&RequestId> {
+        self.request_id.as_ref()
+    }
+
+    /// The limit that was exceeded, in bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+}
+
+impl fmt::Display for BodyTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "response body exceeds the limit of {} bytes", self.limit)?;
+        write_context(f, Some(self.status), self.request_id.as_ref())
+    }
+}
+
+impl std::error::Error for BodyTooLarge {}
+
+/// How many bytes of a bad body an error keeps, for diagnosis.
+pub const BODY_PREFIX_LEN: usize = 256;
+
+/// The response body is not an API 3.0 envelope.
+///
+/// Keeps the status, any RequestId, the first [`BODY_PREFIX_LEN`] bytes of
+/// the body, and the reason as [`source`](std::error::Error::source).
+#[derive(Debug, Clone)]
+pub struct NotEnvelope {
+    status: StatusCode,
+    request_id: Option<RequestId>,
+    body_prefix: Bytes,
+    reason: DecodeError,
+}
+
+impl NotEnvelope {
+    pub(crate) fn new(
+        status: StatusCode,
+        header_request_id: Option<RequestId>,
+        body: &Bytes,
+        reason: DecodeError,
+    ) -> Self {
+        Self {
+            status,
+            request_id: reason.request_id.clone().or(header_request_id),
+            body_prefix: body.slice(..body.len().min(BODY_PREFIX_LEN)),
+            reason,
+        }
+    }
+
+    /// The response's HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The RequestId, from the body where it could be read, else the header.
+    pub fn request_id(&self) -> Option<&RequestId> {
+        self.request_id.as_ref()
+    }
+
+    /// The first bytes of the body (at most [`BODY_PREFIX_LEN`]).
+    pub fn body_prefix(&self) -> &[u8] {
+        &self.body_prefix
+    }
+
+    /// Why the body is not an envelope.
+    pub fn reason(&self) -> &DecodeError {
+        &self.reason
+    }
+
+    /// 429 is throttling; 502, 503 and 504 are transient gateway failures.
+    pub fn retry_class(&self) -> RetryClass {
+        match self.status.as_u16() {
+            429 => RetryClass::Throttled,
+            502..=504 => RetryClass::Transient,
+            _ => RetryClass::Never,
+        }
+    }
+}
+
+impl fmt::Display for NotEnvelope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("response is not an API 3.0 envelope")?;
+        write_context(f, Some(self.status), self.request_id.as_ref())?;
+        let prefix = String::from_utf8_lossy(&self.body_prefix);
+        let prefix: String = prefix.chars().take(80).collect();
+        write!(f, ", body starts with {prefix:?}")
+    }
+}
+
+impl std::error::Error for NotEnvelope {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.reason)
+    }
+}
+
+/// Why bytes are not an API 3.0 envelope.
+///
+/// ```
+/// use tower_tencentcloud::{envelope::decode, DecodeErrorKind};
+///
+/// let err = decode(b"<html>502 Bad Gateway</html>").unwrap_err();
+/// assert_eq!(err.kind(), DecodeErrorKind::Syntax);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    kind: DecodeErrorKind,
+    detail: Box<str>,
+    request_id: Option<RequestId>,
+}
+
+impl DecodeError {
+    pub(crate) fn new(kind: DecodeErrorKind, detail: impl Into<Box<str>>) -> Self {
+        Self {
+            kind,
+            detail: detail.into(),
+            request_id: None,
+        }
+    }
+
+    pub(crate) fn with_request_id(mut self, request_id: Option<RequestId>) -> Self {
+        self.request_id = request_id;
+        self
+    }
+
+    /// What kind of problem it is.
+    pub fn kind(&self) -> DecodeErrorKind {
+        self.kind
+    }
+
+    /// `Response.RequestId`, when it was read before the problem was found.
+    pub fn request_id(&self) -> Option<&RequestId> {
+        self.request_id.as_ref()
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            DecodeErrorKind::Syntax => "invalid JSON",
+            DecodeErrorKind::MissingResponse => "no Response object",
+            DecodeErrorKind::InvalidError => "malformed Response.Error",
+            DecodeErrorKind::DuplicateKey => "duplicate key in Response",
+            DecodeErrorKind::InvalidRequestId => "Response.RequestId is not a string",
+        };
+        if self.detail.is_empty() {
+            f.write_str(what)
+        } else {
+            write!(f, "{what}: {}", self.detail)
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// The kinds of [`DecodeError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DecodeErrorKind {
+    /// Not JSON: empty, truncated, invalid UTF-8, nested too deep, an HTML page...
+    Syntax,
+    /// Valid JSON without a top-level `Response` object.
+    MissingResponse,
+    /// `Response.Error` is not an object with a string `Code` (and a string `Message`, if any).
+    InvalidError,
+    /// The document holds `Response`, or `Response` holds `Error` or `RequestId`, twice.
+    DuplicateKey,
+    /// `Response.RequestId` is not a string.
+    InvalidRequestId,
+}

@@ -1,0 +1,108 @@
+//! The RequestId of an API call.
+
+use std::fmt;
+use std::sync::Arc;
+
+use http::HeaderMap;
+
+/// Header in which streaming actions (and some gateways) carry the RequestId.
+pub const REQUEST_ID_HEADER: &str = "x-tc-requestid";
+
+/// The unique id Tencent Cloud gives every request it processes.
+///
+/// Quote it when contacting support. [`EnvelopeLayer`](crate::EnvelopeLayer)
+/// inserts it into the extensions of every successful response, and errors
+/// carry it through [`Error::request_id`](crate::Error::request_id).
+///
+/// Cloning is cheap: the text is shared.
+///
+/// ```
+/// use tower_tencentcloud::RequestId;
+///
+/// let id = RequestId::new("ed93f3cb-f35e-473f-b9f3-0d451b8b79c6");
+/// assert_eq!(id.as_str(), "ed93f3cb-f35e-473f-b9f3-0d451b8b79c6");
+/// assert_eq!(id, "ed93f3cb-f35e-473f-b9f3-0d451b8b79c6");
+/// assert_eq!(id.to_string(), "ed93f3cb-f35e-473f-b9f3-0d451b8b79c6");
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId(Arc<str>);
+
+impl RequestId {
+    /// Wraps an id.
+    pub fn new(id: impl Into<Arc<str>>) -> Self {
+        Self(id.into())
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Reads the `X-TC-RequestId` header, if present, non-empty and visible ASCII.
+    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
+        let value = headers.get(REQUEST_ID_HEADER)?.to_str().ok()?.trim();
+        (!value.is_empty()).then(|| Self::new(value))
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl AsRef<str> for RequestId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for RequestId {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for RequestId {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl From<&str> for RequestId {
+    fn from(id: &str) -> Self {
+        Self::new(id)
+    }
+}
+
+impl From<String> for RequestId {
+    fn from(id: String) -> Self {
+        Self::new(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_fallback_ignores_empty_and_non_ascii() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(RequestId::from_headers(&headers), None);
+        headers.insert("X-TC-RequestId", " abc ".parse().unwrap());
+        assert_eq!(RequestId::from_headers(&headers).unwrap(), "abc");
+        headers.insert("X-TC-RequestId", "".parse().unwrap());
+        assert_eq!(RequestId::from_headers(&headers), None);
+        headers.insert(
+            "X-TC-RequestId",
+            http::HeaderValue::from_bytes(b"\xff\xfe").unwrap(),
+        );
+        assert_eq!(RequestId::from_headers(&headers), None);
+    }
+}
