@@ -52,6 +52,9 @@ impl Code {
         match self.category() {
             Category::RequestLimitExceeded => RetryClass::Throttled,
             Category::InternalError | Category::ServiceUnavailable => RetryClass::Transient,
+            Category::AuthFailure if self.as_str() == "AuthFailure.SignatureExpire" => {
+                RetryClass::ClockSkew
+            }
             _ if RATE_LIMIT_CODES.binary_search(&self.as_str()).is_ok() => RetryClass::Throttled,
             _ => RetryClass::Never,
         }
@@ -212,6 +215,7 @@ categories! {
 /// |---|---|
 /// | `Throttled` | `RequestLimitExceeded`, `RequestLimitExceeded.*`, a curated list of rate limits filed under other prefixes (`LimitExceeded.TooManyRequests`, `FailedOperation.FrequencyLimit`, ...), HTTP 429 without an envelope |
 /// | `Transient` | `InternalError`, `InternalError.*`, `ServiceUnavailable`, `ServiceUnavailable.*`, HTTP 502/503/504 without an envelope, transport and body read failures |
+/// | `ClockSkew` | `AuthFailure.SignatureExpire`: the signer's clock is off; worth one retry once the signer has corrected it |
 /// | `Never` | everything else, notably quotas (`LimitExceeded.*`), `AuthFailure.*`, `InvalidParameter*`, `ResourceNotFound*`, `DryRunOperation` |
 ///
 /// The rate-limit list was built by reading every code the services declare,
@@ -224,6 +228,10 @@ pub enum RetryClass {
     Throttled,
     /// The request may or may not have run: replay only what is safe to repeat.
     Transient,
+    /// The request was signed with a clock too far from the server's. It was
+    /// refused before running, so a replay is safe, but only useful once
+    /// the signer has corrected its clock: retry it once, at once.
+    ClockSkew,
     /// Sending it again gives the same answer.
     Never,
 }

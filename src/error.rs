@@ -3,7 +3,7 @@
 use std::fmt;
 
 use bytes::Bytes;
-use http::StatusCode;
+use http::{HeaderMap, StatusCode};
 
 use crate::{Code, RequestId, RetryClass};
 
@@ -18,7 +18,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 ///
 /// ```
 /// use tower_tencentcloud::{ApiError, Error, RetryClass};
-/// use http::StatusCode;
+/// use http::{HeaderMap, StatusCode};
 ///
 /// let err = Error::from(
 ///     ApiError::new(StatusCode::OK, "RequestLimitExceeded", "Too many requests.")
@@ -164,12 +164,13 @@ fn write_context(
 }
 
 /// `Response.Error` of an API 3.0 envelope.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct ApiError {
     code: Code,
     message: Box<str>,
     request_id: Option<RequestId>,
     status: StatusCode,
+    headers: HeaderMap,
 }
 
 impl ApiError {
@@ -182,7 +183,14 @@ impl ApiError {
             message: message.into(),
             request_id: None,
             status,
+            headers: HeaderMap::new(),
         }
+    }
+
+    /// Sets the response headers the error came with.
+    pub fn with_headers(mut self, headers: HeaderMap) -> Self {
+        self.headers = headers;
+        self
     }
 
     /// Sets the RequestId.
@@ -209,6 +217,11 @@ impl ApiError {
     /// The HTTP status the envelope came with (usually 200).
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    /// The headers of the response (`Date`, for one, tells the server's clock).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
     }
 
     /// How a retry policy should treat this code.

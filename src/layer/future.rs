@@ -166,7 +166,8 @@ fn decide<B>(
         .map(RequestId::from)
         .or(header_request_id);
     if let Some(fields) = decoded.error() {
-        let mut err = ApiError::new(head.status, fields.code(), fields.message());
+        let mut err =
+            ApiError::new(head.status, fields.code(), fields.message()).with_headers(head.headers);
         if let Some(id) = request_id {
             err = err.with_request_id(id);
         }
