@@ -286,6 +286,19 @@ mod tests {
     }
 
     #[test]
+    fn every_curated_rate_limit_is_a_declared_code() {
+        let declared = include_str!("../tests/data/error-codes.tsv");
+        for code in RATE_LIMIT_CODES {
+            assert!(
+                declared
+                    .lines()
+                    .any(|line| line.ends_with(&format!("\t{code}"))),
+                "{code} is not declared by any service"
+            );
+        }
+    }
+
+    #[test]
     fn odd_codes_classify_without_panic() {
         for odd in [
             "",

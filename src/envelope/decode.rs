@@ -59,7 +59,7 @@ impl ErrorFields<'_> {
 
 /// Decodes a whole response body as an API 3.0 envelope.
 ///
-/// The body must be one JSON object (UTF-8, nesting at most 128 deep) whose
+/// The body must be one JSON object, valid UTF-8 throughout, whose
 /// `Response` member is an object. Only `Response`'s own `Error` and
 /// `RequestId` members count: an `Error` key nested in a payload value is
 /// payload. `Response`, `Error` and `RequestId` may each appear once.
@@ -72,6 +72,14 @@ impl ErrorFields<'_> {
 /// assert_eq!(ok.request_id(), Some("r-2"));
 /// ```
 pub fn decode(body: &[u8]) -> Result<Decoded<'_>, DecodeError> {
+    // serde_json skips payload strings without checking their UTF-8.
+    if simdutf8::basic::from_utf8(body).is_err() {
+        let detail = simdutf8::compat::from_utf8(body)
+            .err()
+            .map(|err| err.to_string())
+            .unwrap_or_default();
+        return Err(DecodeError::new(DecodeErrorKind::Syntax, detail));
+    }
     let mut partial = Partial::default();
     let mut de = serde_json::Deserializer::from_slice(body);
     let syntax = TopSeed(&mut partial)
