@@ -1,1 +1,237 @@
-fn main() {}
+//! The envelope layer against the two ways a client would otherwise find
+//! `Response.Error`: parsing into `serde_json::Value`, and a borrowed serde
+//! struct that skips unknown fields. All three start from a response whose
+//! body must be collected, on one current-thread runtime.
+//!
+//! Run: `cargo bench --bench envelope`
+
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use divan::{Bencher, black_box, counter::BytesCount};
+use http_body_util::{BodyExt, Full};
+use serde::Deserialize;
+use tower::{Layer, Service, ServiceExt};
+use tower_tencentcloud::EnvelopeLayer;
+
+fn main() {
+    divan::main();
+}
+
+/// A DescribeInstances-like success body of about `size` bytes.
+fn success_body(size: usize) -> Bytes {
+    let mut instances = Vec::new();
+    let mut i = 0;
+    let mut len = 0;
+    while len < size.saturating_sub(120) || instances.is_empty() {
+        let instance = format!(
+            r#"{{"Placement":{{"Zone":"ap-guangzhou-{z}","ProjectId":0}},"InstanceId":"ins-{i:08x}","InstanceType":"S5.MEDIUM{z}","CPU":{cpu},"Memory":{mem},"InstanceName":"web \"{i}\" \u4f60\u597d","PrivateIpAddresses":["10.0.{a}.{b}"],"Tags":[{{"Key":"env","Value":"prod"}}],"CreatedTime":"2026-11-0{z}T08:00:00Z","Error":null,"Price":{{"UnitPrice":0.{i}5,"Discount":1e2}},"Renew":true}}"#,
+            z = i % 7 + 1,
+            cpu = 1 << (i % 4),
+            mem = 2 << (i % 5),
+            a = i % 256,
+            b = (i / 256) % 256,
+        );
+        len += instance.len() + 1;
+        instances.push(instance);
+        i += 1;
+    }
+    Bytes::from(format!(
+        r#"{{"Response":{{"TotalCount":{},"InstanceSet":[{}],"RequestId":"b5b41468-520d-4192-b42f-595cc34b6c1c"}}}}"#,
+        instances.len(),
+        instances.join(",")
+    ))
+}
+
+fn error_body() -> Bytes {
+    Bytes::from_static(br#"{"Response":{"Error":{"Code":"RequestLimitExceeded","Message":"Your current request times equals to `21` in a second, which exceeds the frequency limit `20` for a second. Please reduce the frequency of calls."},"RequestId":"ed93f3cb-f35e-473f-b9f3-0d451b8b79c6"}}"#)
+}
+
+const SIZES: [usize; 2] = [1 << 10, 1 << 20];
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+}
+
+fn response(body: &Bytes) -> http::Response<Full<Bytes>> {
+    http::Response::builder()
+        .header("content-type", "application/json")
+        .body(Full::new(body.clone()))
+        .unwrap()
+}
+
+/// The whole layer call: inner service, body collection, decision.
+fn through_layer(bencher: Bencher, body: Bytes) {
+    let rt = runtime();
+    let inner = tower::service_fn(move |_: http::Request<()>| {
+        let response = response(&body);
+        async move { Ok::<_, Infallible>(response) }
+    });
+    let mut service = EnvelopeLayer::new().layer(inner);
+    bencher.bench_local(|| {
+        rt.block_on(async {
+            let ready = service.ready().await.unwrap();
+            let outcome = ready.call(http::Request::new(())).await;
+            black_box(outcome.map(|r| r.into_parts().0.extensions.len()).is_ok())
+        })
+    });
+}
+
+/// (a) collect the body, parse into `serde_json::Value`, look for Error.
+fn into_value(bencher: Bencher, body: Bytes) {
+    let rt = runtime();
+    bencher.bench_local(|| {
+        rt.block_on(async {
+            let bytes = response(&body)
+                .into_body()
+                .collect()
+                .await
+                .unwrap()
+                .to_bytes();
+            let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            let response = &value["Response"];
+            black_box((
+                response.get("Error").is_some(),
+                response["RequestId"].as_str().map(str::len),
+            ))
+        })
+    });
+}
+
+#[derive(Deserialize)]
+struct BorrowedEnvelope<'a> {
+    #[serde(rename = "Response", borrow)]
+    response: BorrowedResponse<'a>,
+}
+
+#[derive(Deserialize)]
+struct BorrowedResponse<'a> {
+    #[serde(rename = "Error", borrow)]
+    error: Option<BorrowedError<'a>>,
+    #[serde(rename = "RequestId")]
+    request_id: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct BorrowedError<'a> {
+    #[serde(rename = "Code")]
+    code: &'a str,
+    #[serde(rename = "Message")]
+    message: &'a str,
+}
+
+/// (b) collect the body, parse into a borrowed struct that skips the rest.
+fn into_borrowed(bencher: Bencher, body: Bytes) {
+    let rt = runtime();
+    bencher.bench_local(|| {
+        rt.block_on(async {
+            let bytes = response(&body)
+                .into_body()
+                .collect()
+                .await
+                .unwrap()
+                .to_bytes();
+            let envelope: BorrowedEnvelope<'_> = serde_json::from_slice(&bytes).unwrap();
+            let r = envelope.response;
+            black_box((
+                r.error.map(|e| e.code.len() + e.message.len()),
+                r.request_id.map(str::len),
+            ))
+        })
+    });
+}
+
+#[divan::bench_group]
+mod success {
+    use super::*;
+
+    #[divan::bench(args = SIZES)]
+    fn layer(bencher: Bencher, size: usize) {
+        let body = success_body(size);
+        through_layer(bencher.counter(BytesCount::of_slice(&*body)), body);
+    }
+
+    #[divan::bench(args = SIZES)]
+    fn value(bencher: Bencher, size: usize) {
+        let body = success_body(size);
+        into_value(bencher.counter(BytesCount::of_slice(&*body)), body);
+    }
+
+    #[divan::bench(args = SIZES)]
+    fn borrowed(bencher: Bencher, size: usize) {
+        let body = success_body(size);
+        into_borrowed(bencher.counter(BytesCount::of_slice(&*body)), body);
+    }
+}
+
+#[divan::bench_group]
+mod error {
+    use super::*;
+
+    #[divan::bench]
+    fn layer(bencher: Bencher) {
+        through_layer(bencher, error_body());
+    }
+
+    #[divan::bench]
+    fn value(bencher: Bencher) {
+        into_value(bencher, error_body());
+    }
+
+    #[divan::bench]
+    fn borrowed(bencher: Bencher) {
+        into_borrowed(bencher, error_body());
+    }
+}
+
+/// The decoder alone, without the layer around it.
+#[divan::bench_group]
+mod decode_only {
+    use super::*;
+
+    #[divan::bench(args = SIZES)]
+    fn scanner(bencher: Bencher, size: usize) {
+        let body = success_body(size);
+        bencher
+            .counter(BytesCount::of_slice(&*body))
+            .bench_local(|| {
+                black_box(tower_tencentcloud::envelope::decode(black_box(&body)).is_ok())
+            });
+    }
+
+    #[divan::bench(args = SIZES)]
+    fn borrowed(bencher: Bencher, size: usize) {
+        let body = success_body(size);
+        bencher
+            .counter(BytesCount::of_slice(&*body))
+            .bench_local(|| {
+                let envelope: BorrowedEnvelope<'_> =
+                    serde_json::from_slice(black_box(&body)).unwrap();
+                black_box(envelope.response.request_id.map(str::len))
+            });
+    }
+
+    #[divan::bench]
+    fn scanner_error(bencher: Bencher) {
+        let body = error_body();
+        bencher.bench_local(|| {
+            black_box(tower_tencentcloud::envelope::decode(black_box(&body)).is_ok())
+        });
+    }
+
+    #[divan::bench]
+    fn borrowed_error(bencher: Bencher) {
+        let body = error_body();
+        bencher.bench_local(|| {
+            let envelope: BorrowedEnvelope<'_> = serde_json::from_slice(black_box(&body)).unwrap();
+            black_box(
+                envelope
+                    .response
+                    .error
+                    .map(|e| e.code.len() + e.message.len()),
+            )
+        });
+    }
+}

@@ -165,7 +165,11 @@ fn write_context(
 
 /// `Response.Error` of an API 3.0 envelope.
 #[derive(Clone)]
-pub struct ApiError {
+pub struct ApiError(Box<ApiErrorInner>);
+
+// Boxed: keeps `Result<Response, Error>` small on the success path.
+#[derive(Clone)]
+struct ApiErrorInner {
     code: Code,
     message: Box<str>,
     request_id: Option<RequestId>,
@@ -178,77 +182,77 @@ impl ApiError {
     ///
     /// Useful for tests of code that handles errors.
     pub fn new(status: StatusCode, code: impl Into<Code>, message: impl Into<Box<str>>) -> Self {
-        Self {
+        Self(Box::new(ApiErrorInner {
             code: code.into(),
             message: message.into(),
             request_id: None,
             status,
             headers: HeaderMap::new(),
-        }
+        }))
     }
 
     /// Sets the response headers the error came with.
     pub fn with_headers(mut self, headers: HeaderMap) -> Self {
-        self.headers = headers;
+        self.0.headers = headers;
         self
     }
 
     /// Sets the RequestId.
     pub fn with_request_id(mut self, request_id: impl Into<RequestId>) -> Self {
-        self.request_id = Some(request_id.into());
+        self.0.request_id = Some(request_id.into());
         self
     }
 
     /// `Response.Error.Code`.
     pub fn code(&self) -> &Code {
-        &self.code
+        &self.0.code
     }
 
     /// `Response.Error.Message`, JSON escapes decoded.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// `Response.RequestId`, or else the `X-TC-RequestId` header.
     pub fn request_id(&self) -> Option<&RequestId> {
-        self.request_id.as_ref()
+        self.0.request_id.as_ref()
     }
 
     /// The HTTP status the envelope came with (usually 200).
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     /// The headers of the response (`Date`, for one, tells the server's clock).
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        &self.0.headers
     }
 
     /// How a retry policy should treat this code.
     pub fn retry_class(&self) -> RetryClass {
-        self.code.retry_class()
+        self.0.code.retry_class()
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: ", self.code)?;
+        write!(f, "{}: ", self.code())?;
         // One line, whatever the message holds.
-        for part in self.message.split(['\r', '\n']).filter(|p| !p.is_empty()) {
+        for part in self.message().split(['\r', '\n']).filter(|p| !p.is_empty()) {
             f.write_str(part)?;
         }
-        let status = (self.status != StatusCode::OK).then_some(self.status);
-        write_context(f, status, self.request_id.as_ref())
+        let status = (self.status() != StatusCode::OK).then_some(self.status());
+        write_context(f, status, self.request_id())
     }
 }
 
 impl fmt::Debug for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ApiError")
-            .field("code", &self.code)
-            .field("message", &self.message)
-            .field("request_id", &self.request_id)
-            .field("status", &self.status)
+            .field("code", self.code())
+            .field("message", &self.message())
+            .field("request_id", &self.request_id())
+            .field("status", &self.status())
             .finish()
     }
 }

@@ -1,4 +1,55 @@
 //! Tower middleware for Tencent Cloud API 3.0.
+//!
+//! The API reports failures inside a JSON envelope, usually with HTTP 200:
+//! `{"Response": {"Error": {"Code": ..., "Message": ...}, "RequestId": ...}}`.
+//! An HTTP client sees success; only the body tells the truth.
+//! [`EnvelopeLayer`] reads every response body once, turns `Response.Error`
+//! into a typed [`Error`] with a [`RetryClass`], and records the
+//! [`RequestId`] in the response's extensions.
+//!
+//! ```text
+//! caller
+//!   ├─ tower::retry::RetryLayer   decides on Error::retry_class(), replays
+//!   ├─ EnvelopeLayer              reads the body: Ok(response) or Err(Error)
+//!   └─ transport                  hyper-util's client, or any Service<http::Request<B>>
+//! ```
+//!
+//! # Example
+//!
+//! ```
+//! use bytes::Bytes;
+//! use http_body_util::Full;
+//! use tower::{ServiceBuilder, ServiceExt};
+//! use tower_tencentcloud::{EnvelopeLayer, Error, RequestId, RetryClass};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! // Any transport: here one that answers as the API does when throttled.
+//! let transport = tower::service_fn(|_: http::Request<Full<Bytes>>| async {
+//!     let body = r#"{"Response":{"Error":{"Code":"RequestLimitExceeded","Message":"Slow down."},"RequestId":"6f0c5d7e"}}"#;
+//!     Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from(body))))
+//! });
+//! let client = ServiceBuilder::new().layer(EnvelopeLayer::new()).service(transport);
+//!
+//! let request = http::Request::post("https://cvm.tencentcloudapi.com/")
+//!     .header("x-tc-action", "DescribeInstances")
+//!     .body(Full::new(Bytes::from_static(b"{}")))
+//!     .unwrap();
+//! let err: Error = client.oneshot(request).await.unwrap_err();
+//! assert_eq!(err.code().unwrap(), "RequestLimitExceeded");
+//! assert_eq!(err.retry_class(), RetryClass::Throttled);
+//! assert_eq!(err.request_id().unwrap(), "6f0c5d7e");
+//! # }
+//! ```
+//!
+//! On success the response keeps its status, headers and body bytes, and
+//! carries the [`RequestId`]: `response.extensions().get::<RequestId>()`.
+//! [`envelope::from_slice`] deserializes the action's fields into a type of
+//! yours.
+
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
 mod code;
 pub mod envelope;
 mod error;

@@ -1,12 +1,10 @@
 //! Finds `Response.Error` and `Response.RequestId` in a whole body.
 
 use std::borrow::Cow;
-use std::fmt;
 
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde_json::value::RawValue;
 
+use super::scan::{Spans, scan};
 use crate::RequestId;
 use crate::error::{DecodeError, DecodeErrorKind};
 
@@ -59,8 +57,8 @@ impl ErrorFields<'_> {
 
 /// Decodes a whole response body as an API 3.0 envelope.
 ///
-/// The body must be one JSON object, valid UTF-8 throughout, whose
-/// `Response` member is an object. Only `Response`'s own `Error` and
+/// The body must be one JSON document, valid UTF-8 throughout, whose
+/// top-level object has a `Response` member that is an object. Only `Response`'s own `Error` and
 /// `RequestId` members count: an `Error` key nested in a payload value is
 /// payload. `Response`, `Error` and `RequestId` may each appear once.
 ///
@@ -72,40 +70,36 @@ impl ErrorFields<'_> {
 /// assert_eq!(ok.request_id(), Some("r-2"));
 /// ```
 pub fn decode(body: &[u8]) -> Result<Decoded<'_>, DecodeError> {
-    // serde_json skips payload strings without checking their UTF-8.
-    if simdutf8::basic::from_utf8(body).is_err() {
-        let detail = simdutf8::compat::from_utf8(body)
+    let mut spans = Spans::default();
+    let scanned = scan(body, &mut spans);
+    // The scanner reads structure; UTF-8 is checked here, for all of the body.
+    let syntax = match simdutf8::basic::from_utf8(body) {
+        Ok(_) => scanned.map_err(|err| format!("at byte {}", err.offset)),
+        Err(_) => Err(simdutf8::compat::from_utf8(body)
             .err()
             .map(|err| err.to_string())
-            .unwrap_or_default();
-        return Err(DecodeError::new(DecodeErrorKind::Syntax, detail));
-    }
-    let mut partial = Partial::default();
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let syntax = TopSeed(&mut partial)
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
-    let request_id = match partial.request_id.map(|raw| parse_str(raw)) {
-        None => None,
-        Some(Ok(id)) => Some(id),
-        Some(Err(_)) => {
-            partial.record(DecodeErrorKind::InvalidRequestId);
-            None
-        }
+            .unwrap_or_default()),
     };
+    let mut request_id = None;
+    if let Some(span) = spans.request_id.clone() {
+        match parse_str(&body[span]) {
+            Ok(id) => request_id = Some(id),
+            Err(_) => spans.failure = spans.failure.or(Some(DecodeErrorKind::InvalidRequestId)),
+        }
+    }
     let fail = |kind, detail: String| {
         Err(DecodeError::new(kind, detail)
             .with_request_id(request_id.as_deref().map(RequestId::from)))
     };
-    if let Err(err) = syntax {
-        return fail(DecodeErrorKind::Syntax, err.to_string());
+    if let Err(detail) = syntax {
+        return fail(DecodeErrorKind::Syntax, detail);
     }
-    if let Some(kind) = partial.failure {
+    if let Some(kind) = spans.failure {
         return fail(kind, String::new());
     }
-    let error = match partial.error {
+    let error = match spans.error {
         None => None,
-        Some(raw) => match serde_json::from_str::<ErrorFields<'_>>(raw.get()) {
+        Some(span) => match serde_json::from_slice::<ErrorFields<'_>>(&body[span]) {
             Ok(error) => Some(error),
             Err(err) => return fail(DecodeErrorKind::InvalidError, err.to_string()),
         },
@@ -114,179 +108,8 @@ pub fn decode(body: &[u8]) -> Result<Decoded<'_>, DecodeError> {
 }
 
 /// A JSON string, borrowed unless it holds escapes.
-fn parse_str(raw: &RawValue) -> serde_json::Result<Cow<'_, str>> {
+pub(crate) fn parse_str(raw: &[u8]) -> serde_json::Result<Cow<'_, str>> {
     #[derive(Deserialize)]
     struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
-    serde_json::from_str::<Text<'_>>(raw.get()).map(|text| text.0)
-}
-
-/// What was read so far. Semantic problems are recorded, not raised, so
-/// that the whole document is still checked for syntax (which wins) and
-/// the RequestId is kept whatever comes after it.
-#[derive(Default)]
-struct Partial<'de> {
-    request_id: Option<&'de RawValue>,
-    error: Option<&'de RawValue>,
-    failure: Option<DecodeErrorKind>,
-}
-
-impl Partial<'_> {
-    fn record(&mut self, kind: DecodeErrorKind) {
-        self.failure.get_or_insert(kind);
-    }
-}
-
-/// The members that matter, by name after unescaping.
-#[derive(PartialEq, Eq)]
-enum Key {
-    Response,
-    Error,
-    RequestId,
-    Other,
-}
-
-impl<'de> Deserialize<'de> for Key {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl Visitor<'_> for KeyVisitor {
-            type Value = Key;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a member name")
-            }
-
-            fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
-                Ok(match key {
-                    "Response" => Key::Response,
-                    "Error" => Key::Error,
-                    "RequestId" => Key::RequestId,
-                    _ => Key::Other,
-                })
-            }
-        }
-        deserializer.deserialize_str(KeyVisitor)
-    }
-}
-
-/// Visits a value that must be an object; any other value is consumed and
-/// recorded as `kind`.
-macro_rules! object_or_record {
-    ($kind:expr) => {
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-            self.0.record($kind);
-            Ok(())
-        }
-
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-            self.0.record($kind);
-            Ok(())
-        }
-
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-            self.0.record($kind);
-            Ok(())
-        }
-
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-            self.0.record($kind);
-            Ok(())
-        }
-
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-            self.0.record($kind);
-            Ok(())
-        }
-
-        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-            self.0.record($kind);
-            Ok(())
-        }
-
-        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            self.0.record($kind);
-            Ok(())
-        }
-    };
-}
-
-/// The document: finds `Response`, skips every other member.
-struct TopSeed<'p, 'de>(&'p mut Partial<'de>);
-
-impl<'de> DeserializeSeed<'de> for TopSeed<'_, 'de> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for TopSeed<'_, 'de> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object with a Response member")
-    }
-
-    object_or_record!(DecodeErrorKind::MissingResponse);
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen = false;
-        while let Some(key) = map.next_key::<Key>()? {
-            if key != Key::Response {
-                map.next_value::<IgnoredAny>()?;
-            } else if seen {
-                self.0.record(DecodeErrorKind::DuplicateKey);
-                map.next_value::<IgnoredAny>()?;
-            } else {
-                seen = true;
-                map.next_value_seed(ResponseSeed(&mut *self.0))?;
-            }
-        }
-        if !seen {
-            self.0.record(DecodeErrorKind::MissingResponse);
-        }
-        Ok(())
-    }
-}
-
-/// `Response`: keeps `Error` and `RequestId` as raw JSON, skips the payload.
-struct ResponseSeed<'p, 'de>(&'p mut Partial<'de>);
-
-impl<'de> DeserializeSeed<'de> for ResponseSeed<'_, 'de> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ResponseSeed<'_, 'de> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the Response object")
-    }
-
-    object_or_record!(DecodeErrorKind::MissingResponse);
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<Key>()? {
-            let slot = match key {
-                Key::Error => &mut self.0.error,
-                Key::RequestId => &mut self.0.request_id,
-                Key::Response | Key::Other => {
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
-                }
-            };
-            let raw = map.next_value::<&'de RawValue>()?;
-            if slot.is_some() {
-                self.0.record(DecodeErrorKind::DuplicateKey);
-            } else {
-                *slot = Some(raw);
-            }
-        }
-        Ok(())
-    }
+    serde_json::from_slice::<Text<'_>>(raw).map(|text| text.0)
 }

@@ -12,6 +12,9 @@
 
 mod decode;
 mod fields;
+#[cfg(test)]
+mod oracle;
+mod scan;
 
 pub use decode::{Decoded, ErrorFields, decode};
 pub use fields::from_slice;
