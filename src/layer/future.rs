@@ -7,11 +7,10 @@ use http::header::CONTENT_LENGTH;
 use http::response::Parts;
 use http::{HeaderMap, Response};
 use http_body::Body;
-use http_body_util::combinators::Collect;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
 use pin_project_lite::pin_project;
 
 use super::EnvelopeBody;
+use super::buffer::BodyBuffer;
 use super::media_type::is_streaming;
 use crate::RequestId;
 use crate::envelope::decode;
@@ -22,11 +21,7 @@ use crate::error::{
 pin_project! {
     /// The future of [`Envelope`](super::Envelope): waits for the response
     /// head, then reads and decides the body.
-    pub struct ResponseFuture<F, B>
-    where
-        B: Body,
-        B::Error: Into<BoxError>,
-    {
+    pub struct ResponseFuture<F, B> {
         #[pin]
         state: State<F, B>,
         max_body_size: usize,
@@ -35,29 +30,21 @@ pin_project! {
 
 pin_project! {
     #[project = StateProj]
-    enum State<F, B>
-    where
-        B: Body,
-        B::Error: Into<BoxError>,
-    {
+    enum State<F, B> {
         Head {
             #[pin]
             future: F,
         },
         Body {
             #[pin]
-            collect: Collect<Limited<B>>,
+            body: B,
+            buffer: Option<BodyBuffer>,
             head: Option<Parts>,
-            header_request_id: Option<RequestId>,
         },
     }
 }
 
-impl<F, B> ResponseFuture<F, B>
-where
-    B: Body,
-    B::Error: Into<BoxError>,
-{
+impl<F, B> ResponseFuture<F, B> {
     pub(crate) fn new(future: F, max_body_size: usize) -> Self {
         Self {
             state: State::Head { future },
@@ -83,8 +70,8 @@ where
                     let response = ready!(future.poll(cx))
                         .map_err(|err| Error::Transport(TransportError::new(err)))?;
                     let (mut head, body) = response.into_parts();
-                    let header_request_id = RequestId::from_headers(&head.headers);
                     if is_streaming(&head.headers) {
+                        let header_request_id = RequestId::from_headers(&head.headers);
                         let body =
                             EnvelopeBody::stream(body, head.status, header_request_id.clone());
                         if let Some(id) = header_request_id {
@@ -93,70 +80,79 @@ where
                         return Poll::Ready(Ok(Response::from_parts(head, body)));
                     }
                     let limit = *this.max_body_size;
-                    if exceeds(&head.headers, &body, limit) {
-                        let err = BodyTooLarge::new(head.status, header_request_id, limit);
+                    let expected = expected_len(&head.headers, &body);
+                    if expected > limit as u64 {
+                        let id = RequestId::from_headers(&head.headers);
+                        let err = BodyTooLarge::new(head.status, id, limit);
                         return Poll::Ready(Err(Error::BodyTooLarge(err)));
                     }
                     this.state.set(State::Body {
-                        collect: Limited::new(body, limit).collect(),
+                        body,
+                        buffer: Some(BodyBuffer::new(expected as usize, limit)),
                         head: Some(head),
-                        header_request_id,
                     });
                 }
                 StateProj::Body {
-                    collect,
+                    mut body,
+                    buffer,
                     head,
-                    header_request_id,
                 } => {
-                    let collected = ready!(collect.poll(cx));
-                    let head = head.take().expect("ResponseFuture polled after completion");
-                    let header_request_id = header_request_id.take();
-                    let body = match collected {
-                        Ok(collected) => collected.to_bytes(),
-                        Err(err) => {
-                            return Poll::Ready(Err(body_error(
-                                err,
-                                &head,
-                                header_request_id,
-                                *this.max_body_size,
-                            )));
+                    let failure = loop {
+                        let Some(frame) = ready!(body.as_mut().poll_frame(cx)) else {
+                            break None;
+                        };
+                        match frame.map(|frame| frame.into_data()) {
+                            Ok(Ok(data)) => {
+                                let buffer = buffer.as_mut().expect("polled after completion");
+                                if buffer.push(data).is_err() {
+                                    break Some(None);
+                                }
+                            }
+                            // Trailers carry nothing the envelope needs.
+                            Ok(Err(_trailers)) => {}
+                            Err(err) => break Some(Some(err.into())),
                         }
                     };
-                    return Poll::Ready(decide(head, body, header_request_id));
+                    let head = head.take().expect("polled after completion");
+                    // Read from the headers only where the body lacks one.
+                    let header_request_id = || RequestId::from_headers(&head.headers);
+                    let buffer = buffer.take().expect("polled after completion");
+                    return Poll::Ready(match failure {
+                        None => decide(head, buffer.into_bytes()),
+                        Some(None) => Err(Error::BodyTooLarge(BodyTooLarge::new(
+                            head.status,
+                            header_request_id(),
+                            *this.max_body_size,
+                        ))),
+                        Some(Some(err)) => Err(Error::Body(BodyError::new(
+                            head.status,
+                            header_request_id(),
+                            err,
+                        ))),
+                    });
                 }
             }
         }
     }
 }
 
-/// Whether Content-Length or the body's own size hint already says too much.
-fn exceeds<B: Body>(headers: &HeaderMap, body: &B, limit: usize) -> bool {
-    let limit = u64::try_from(limit).unwrap_or(u64::MAX);
+/// The larger of Content-Length and the body's own lower size hint.
+fn expected_len<B: Body>(headers: &HeaderMap, body: &B) -> u64 {
     let declared = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    declared.is_some_and(|len| len > limit) || body.size_hint().lower() > limit
-}
-
-fn body_error(err: BoxError, head: &Parts, request_id: Option<RequestId>, limit: usize) -> Error {
-    if err.is::<LengthLimitError>() {
-        Error::BodyTooLarge(BodyTooLarge::new(head.status, request_id, limit))
-    } else {
-        Error::Body(BodyError::new(head.status, request_id, err))
-    }
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    declared.max(body.size_hint().lower())
 }
 
 /// Turns a whole body into the layer's outcome.
-fn decide<B>(
-    mut head: Parts,
-    body: Bytes,
-    header_request_id: Option<RequestId>,
-) -> Result<Response<EnvelopeBody<B>>, Error> {
+fn decide<B>(mut head: Parts, body: Bytes) -> Result<Response<EnvelopeBody<B>>, Error> {
     let decoded = match decode(&body) {
         Ok(decoded) => decoded,
         Err(reason) => {
-            let err = NotEnvelope::new(head.status, header_request_id, &body, reason);
+            let id = RequestId::from_headers(&head.headers);
+            let err = NotEnvelope::new(head.status, id, &body, reason);
             tracing::debug!(status = %err.status(), request_id = ?err.request_id(), "not an API 3.0 envelope");
             return Err(Error::NotEnvelope(err));
         }
@@ -164,7 +160,7 @@ fn decide<B>(
     let request_id = decoded
         .request_id()
         .map(RequestId::from)
-        .or(header_request_id);
+        .or_else(|| RequestId::from_headers(&head.headers));
     if let Some(fields) = decoded.error() {
         let mut err =
             ApiError::new(head.status, fields.code(), fields.message()).with_headers(head.headers);

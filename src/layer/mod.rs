@@ -6,6 +6,7 @@
 //! with an [`EnvelopeBody`].
 
 mod body;
+mod buffer;
 mod future;
 #[allow(clippy::module_inception)]
 mod layer;
