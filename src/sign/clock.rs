@@ -116,7 +116,8 @@ impl Clock {
         offset
     }
 
-    fn corrected(&self, local: SystemTime) -> SystemTime {
+    /// `local`, a reading of [`local_now`](Self::local_now), corrected by the offset.
+    pub(crate) fn corrected(&self, local: SystemTime) -> SystemTime {
         let offset = self.offset_millis();
         let magnitude = Duration::from_millis(offset.unsigned_abs());
         let corrected = if offset >= 0 {

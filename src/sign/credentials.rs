@@ -21,7 +21,7 @@ pub const SESSION_TOKEN_VAR: &str = "TENCENTCLOUD_SESSION_TOKEN";
 /// temporary credentials, a session token.
 ///
 /// `Debug` and `Display` show the secret id only; the key and the token are
-/// redacted, and their memory is zeroed when the last copy is dropped.
+/// redacted, and each copy of them is zeroed in memory when dropped.
 ///
 /// ```
 /// use tower_tencentcloud::sign::Credentials;

@@ -94,8 +94,10 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        // One reading serves both, so that the offset learned from the
+        // response is measured against the time this request was signed at.
         let sent = self.clock.local_now();
-        let timestamp = clock::unix_seconds(self.clock.now());
+        let timestamp = clock::unix_seconds(self.clock.corrected(sent));
         match sign_request(&mut request, &self.credentials, timestamp) {
             Ok(()) => {
                 tracing::trace!(timestamp, "signed request");
