@@ -131,13 +131,19 @@ where
         .map(|token| sensitive_value(token, "the session token"))
         .transpose()?;
 
-    let host_is_set = request.headers().contains_key(HOST);
-    let headers = request.headers_mut();
-    if !host_is_set {
-        // What is signed must be what is sent: pin the Host header rather
-        // than leave the transport to derive it from the URI.
+    // What is signed must be what is sent: pin the Host header rather than
+    // leave the transport to derive it from the URI.
+    let missing_host = if request.headers().contains_key(HOST) {
+        None
+    } else {
         let host = HeaderValue::from_str(&host)
             .map_err(|_| SignError::new(SignErrorKind::InvalidHeader, "Host"))?;
+        Some(host)
+    };
+
+    // Nothing below fails: a request is either signed whole or left as it was.
+    let headers = request.headers_mut();
+    if let Some(host) = missing_host {
         headers.insert(HOST, host);
     }
     headers.insert(AUTHORIZATION, authorization);
