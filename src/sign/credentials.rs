@@ -13,8 +13,9 @@ pub const SECRET_KEY_VAR: &str = "TENCENTCLOUD_SECRET_KEY";
 
 /// The environment variable holding the session token of temporary credentials.
 ///
-/// The official SDKs read only the id and the key from the environment; this
-/// name is the one Tencent Cloud's tools and documentation use for the token.
+/// The official SDKs read only the id and the key from the environment;
+/// this crate also reads the token of temporary credentials, from this
+/// variable.
 pub const SESSION_TOKEN_VAR: &str = "TENCENTCLOUD_SESSION_TOKEN";
 
 /// What requests are signed with: a secret id, a secret key and, for
