@@ -5,6 +5,7 @@ use std::fmt;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 
+use crate::sign::SignError;
 use crate::{Code, RequestId, RetryClass};
 
 /// A boxed error, as tower and hyper pass them around.
@@ -45,6 +46,8 @@ pub enum Error {
     BodyTooLarge(BodyTooLarge),
     /// The response body is not an API 3.0 envelope (a gateway page, truncated JSON, ...).
     NotEnvelope(NotEnvelope),
+    /// The request could not be signed, so it was not sent.
+    Sign(SignError),
 }
 
 impl Error {
@@ -55,6 +58,8 @@ impl Error {
             Self::Transport(_) | Self::Body(_) => RetryClass::Transient,
             Self::BodyTooLarge(_) => RetryClass::Never,
             Self::NotEnvelope(err) => err.retry_class(),
+            // The same request fails to sign the same way every time.
+            Self::Sign(_) => RetryClass::Never,
         }
     }
 
@@ -66,6 +71,7 @@ impl Error {
             Self::Body(err) => err.request_id(),
             Self::BodyTooLarge(err) => err.request_id(),
             Self::NotEnvelope(err) => err.request_id(),
+            Self::Sign(_) => None,
         }
     }
 
@@ -77,6 +83,7 @@ impl Error {
             Self::Body(err) => Some(err.status()),
             Self::BodyTooLarge(err) => Some(err.status()),
             Self::NotEnvelope(err) => Some(err.status()),
+            Self::Sign(_) => None,
         }
     }
 
@@ -117,6 +124,11 @@ impl Error {
     pub fn is_not_envelope(&self) -> bool {
         matches!(self, Self::NotEnvelope(_))
     }
+
+    /// `true` when the request could not be signed.
+    pub fn is_sign(&self) -> bool {
+        matches!(self, Self::Sign(_))
+    }
 }
 
 impl fmt::Display for Error {
@@ -127,6 +139,7 @@ impl fmt::Display for Error {
             Self::Body(err) => err.fmt(f),
             Self::BodyTooLarge(err) => err.fmt(f),
             Self::NotEnvelope(err) => err.fmt(f),
+            Self::Sign(err) => err.fmt(f),
         }
     }
 }
@@ -139,6 +152,7 @@ impl std::error::Error for Error {
             Self::Body(err) => err.source(),
             Self::BodyTooLarge(err) => err.source(),
             Self::NotEnvelope(err) => err.source(),
+            Self::Sign(err) => err.source(),
         }
     }
 }
@@ -146,6 +160,12 @@ impl std::error::Error for Error {
 impl From<ApiError> for Error {
     fn from(err: ApiError) -> Self {
         Self::Api(err)
+    }
+}
+
+impl From<SignError> for Error {
+    fn from(err: SignError) -> Self {
+        Self::Sign(err)
     }
 }
 

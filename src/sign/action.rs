@@ -1,0 +1,291 @@
+//! The `http::Request` of one API 3.0 action.
+
+use std::fmt;
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HOST};
+use http::uri::{Scheme, Uri};
+use http::{HeaderName, HeaderValue, Method, Request};
+use http_body_util::Full;
+use serde::Serialize;
+
+use super::ServiceName;
+
+/// The domain under which every service has its endpoint `{service}.{domain}`.
+pub const DEFAULT_ROOT_DOMAIN: &str = "tencentcloudapi.com";
+
+/// The Content-Type the official SDKs send with JSON parameters, exactly:
+/// the signature covers it.
+const APPLICATION_JSON: &str = "application/json";
+
+const ACTION: HeaderName = HeaderName::from_static("x-tc-action");
+const VERSION: HeaderName = HeaderName::from_static("x-tc-version");
+const REGION: HeaderName = HeaderName::from_static("x-tc-region");
+const LANGUAGE: HeaderName = HeaderName::from_static("x-tc-language");
+
+/// Builds the request of one API action: `POST /` with the action's
+/// parameters as a JSON body and the `X-TC-*` headers that name it.
+///
+/// The request goes to `https://{service}.tencentcloudapi.com` unless
+/// [`endpoint`](Self::endpoint) says otherwise. It carries the `Host`
+/// header the signer signs, and the [`ServiceName`] extension, so that an
+/// IP endpoint signs for the right service. It is not signed yet:
+/// [`SignLayer`](super::SignLayer) does that on every attempt.
+///
+/// ```
+/// use serde::Serialize;
+/// use tower_tencentcloud::sign::{ActionRequest, ServiceName};
+///
+/// #[derive(Serialize)]
+/// #[serde(rename_all = "PascalCase")]
+/// struct DescribeInstances {
+///     limit: u32,
+/// }
+///
+/// let request = ActionRequest::new("cvm", "2017-03-12", "DescribeInstances")
+///     .region("ap-guangzhou")
+///     .params(&DescribeInstances { limit: 10 })
+///     .build()?;
+///
+/// assert_eq!(request.uri(), "https://cvm.tencentcloudapi.com/");
+/// assert_eq!(request.headers()["host"], "cvm.tencentcloudapi.com");
+/// assert_eq!(request.headers()["x-tc-action"], "DescribeInstances");
+/// assert_eq!(request.headers()["x-tc-version"], "2017-03-12");
+/// assert_eq!(request.headers()["x-tc-region"], "ap-guangzhou");
+/// assert_eq!(request.headers()["content-type"], "application/json");
+/// assert_eq!(request.extensions().get(), Some(&ServiceName::new("cvm")));
+/// # Ok::<_, tower_tencentcloud::sign::ActionRequestError>(())
+/// ```
+pub struct ActionRequest {
+    service: String,
+    version: String,
+    action: String,
+    region: Option<String>,
+    language: Option<String>,
+    endpoint: Option<String>,
+    params: Result<Vec<u8>, ActionRequestError>,
+}
+
+impl ActionRequest {
+    /// The action `action` of version `version` (`2017-03-12`) of the
+    /// service `service` (`cvm`), with no parameters (`{}`).
+    pub fn new(
+        service: impl Into<String>,
+        version: impl Into<String>,
+        action: impl Into<String>,
+    ) -> Self {
+        Self {
+            service: service.into(),
+            version: version.into(),
+            action: action.into(),
+            region: None,
+            language: None,
+            endpoint: None,
+            params: Ok(b"{}".to_vec()),
+        }
+    }
+
+    /// The region (`ap-guangzhou`), sent as `X-TC-Region`; actions that are
+    /// not regional go without.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// The language of error messages (`zh-CN`, `en-US`), sent as
+    /// `X-TC-Language`; the API's default applies without.
+    pub fn language(mut self, language: impl Into<String>) -> Self {
+        self.language = Some(language.into());
+        self
+    }
+
+    /// Sends to `endpoint` instead of `https://{service}.tencentcloudapi.com`:
+    /// a regional endpoint (`https://cvm.ap-guangzhou.tencentcloudapi.com`)
+    /// or a local server (`http://127.0.0.1:8080`). A scheme and a host are
+    /// required; a path other than `/` or a query is an error at
+    /// [`build`](Self::build).
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// The action's parameters, serialized to the JSON object of the body.
+    ///
+    /// A serialization failure, or a value that is not a JSON object, is an
+    /// error at [`build`](Self::build).
+    pub fn params<T: Serialize + ?Sized>(mut self, params: &T) -> Self {
+        self.params = serde_json::to_vec(params)
+            .map_err(|err| ActionRequestError::new(ActionRequestErrorKind::Params, err.to_string()))
+            .and_then(|json| {
+                if json.first() == Some(&b'{') {
+                    Ok(json)
+                } else {
+                    Err(ActionRequestError::new(
+                        ActionRequestErrorKind::Params,
+                        "the parameters must serialize to a JSON object",
+                    ))
+                }
+            });
+        self
+    }
+
+    /// The request, ready for [`SignLayer`](super::SignLayer).
+    pub fn build(self) -> Result<Request<Full<Bytes>>, ActionRequestError> {
+        if self.service.is_empty()
+            || !self
+                .service
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(ActionRequestError::new(
+                ActionRequestErrorKind::Service,
+                format!("{:?} is not a service name", self.service),
+            ));
+        }
+        let uri = match &self.endpoint {
+            Some(endpoint) => endpoint_uri(endpoint)?,
+            None => default_uri(&self.service)?,
+        };
+        let host = uri
+            .authority()
+            .map(|authority| authority.as_str())
+            .unwrap_or_default();
+        let host = header_value(HOST, host)?;
+        let mut request = Request::new(Full::new(Bytes::from(self.params?)));
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = uri;
+        let headers = request.headers_mut();
+        headers.insert(HOST, host);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(APPLICATION_JSON));
+        headers.insert(ACTION, header_value(ACTION, &self.action)?);
+        headers.insert(VERSION, header_value(VERSION, &self.version)?);
+        if let Some(region) = &self.region {
+            headers.insert(REGION, header_value(REGION, region)?);
+        }
+        if let Some(language) = &self.language {
+            headers.insert(LANGUAGE, header_value(LANGUAGE, language)?);
+        }
+        request
+            .extensions_mut()
+            .insert(ServiceName::new(self.service));
+        Ok(request)
+    }
+}
+
+fn default_uri(service: &str) -> Result<Uri, ActionRequestError> {
+    format!("https://{service}.{DEFAULT_ROOT_DOMAIN}/")
+        .parse()
+        .map_err(|_| {
+            ActionRequestError::new(
+                ActionRequestErrorKind::Service,
+                format!("{service:?} makes no valid host"),
+            )
+        })
+}
+
+fn endpoint_uri(endpoint: &str) -> Result<Uri, ActionRequestError> {
+    let invalid = |why: &str| {
+        ActionRequestError::new(
+            ActionRequestErrorKind::Endpoint,
+            format!("{endpoint:?}: {why}"),
+        )
+    };
+    let uri: Uri = endpoint.parse().map_err(|_| invalid("not a URI"))?;
+    let scheme = uri
+        .scheme()
+        .ok_or_else(|| invalid("no scheme (http:// or https://)"))?;
+    if *scheme != Scheme::HTTP && *scheme != Scheme::HTTPS {
+        return Err(invalid("the scheme is neither http nor https"));
+    }
+    let authority = uri.authority().ok_or_else(|| invalid("no host"))?;
+    if authority.as_str().contains('@') {
+        return Err(invalid("user information is not allowed"));
+    }
+    if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+        return Err(invalid("API 3.0 is served at `/`, without a query"));
+    }
+    Uri::builder()
+        .scheme(scheme.clone())
+        .authority(authority.clone())
+        .path_and_query("/")
+        .build()
+        .map_err(|_| invalid("not a URI"))
+}
+
+fn header_value(name: HeaderName, value: &str) -> Result<HeaderValue, ActionRequestError> {
+    HeaderValue::from_str(value).map_err(|_| {
+        ActionRequestError::new(
+            ActionRequestErrorKind::Header,
+            format!("{value:?} is not a valid {name} value"),
+        )
+    })
+}
+
+impl fmt::Debug for ActionRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Parameters can hold passwords (CreateInstances' LoginSettings):
+        // only their size is shown.
+        let params = self
+            .params
+            .as_ref()
+            .map(|json| format!("{} bytes", json.len()));
+        f.debug_struct("ActionRequest")
+            .field("service", &self.service)
+            .field("version", &self.version)
+            .field("action", &self.action)
+            .field("region", &self.region)
+            .field("language", &self.language)
+            .field("endpoint", &self.endpoint)
+            .field("params", &params)
+            .finish()
+    }
+}
+
+/// [`ActionRequest::build`] failed; no request was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionRequestError {
+    kind: ActionRequestErrorKind,
+    detail: Box<str>,
+}
+
+impl ActionRequestError {
+    fn new(kind: ActionRequestErrorKind, detail: impl Into<Box<str>>) -> Self {
+        Self {
+            kind,
+            detail: detail.into(),
+        }
+    }
+
+    /// What kind of problem it is.
+    pub fn kind(&self) -> ActionRequestErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for ActionRequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            ActionRequestErrorKind::Service => "invalid service",
+            ActionRequestErrorKind::Endpoint => "invalid endpoint",
+            ActionRequestErrorKind::Header => "invalid header",
+            ActionRequestErrorKind::Params => "invalid parameters",
+        };
+        write!(f, "{what}: {}", self.detail)
+    }
+}
+
+impl std::error::Error for ActionRequestError {}
+
+/// The kinds of [`ActionRequestError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ActionRequestErrorKind {
+    /// The service name is empty or not a DNS label (`cvm`, `tke`, ...).
+    Service,
+    /// The endpoint is not `http(s)://host[:port][/]`.
+    Endpoint,
+    /// The action, version, region or language is not a valid header value.
+    Header,
+    /// The parameters failed to serialize, or are not a JSON object.
+    Params,
+}

@@ -1,0 +1,297 @@
+//! TC3-HMAC-SHA256: the canonical request, the string to sign, the key
+//! derivation and the headers, as the official SDKs compute them.
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+use hmac::{Hmac, KeyInit, Mac};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
+use http::{HeaderName, HeaderValue, Request};
+use sha2::{Digest, Sha256};
+
+use super::{Credentials, SignError, SignErrorKind, SignableBody};
+
+/// The signature algorithm, as it opens the `Authorization` header.
+pub const ALGORITHM: &str = "TC3-HMAC-SHA256";
+
+const TIMESTAMP: HeaderName = HeaderName::from_static("x-tc-timestamp");
+const TOKEN: HeaderName = HeaderName::from_static("x-tc-token");
+const CONTENT_SHA256: HeaderName = HeaderName::from_static("x-tc-content-sha256");
+
+/// The value of `X-TC-Content-SHA256` that exempts the body from the signature.
+const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+
+/// The headers the signature covers, in canonical order.
+const SIGNED_HEADERS: &str = "content-type;host";
+
+/// The Tencent Cloud service a request is for (`cvm`, `cbs`, ...), as a
+/// request extension.
+///
+/// The signature's credential scope names the service. The signer takes it
+/// from this extension, which [`ActionRequest`](super::ActionRequest) sets,
+/// or else from the first label of the host (`cvm` in
+/// `cvm.tencentcloudapi.com`), which fails for an IP endpoint.
+///
+/// ```
+/// use tower_tencentcloud::sign::ServiceName;
+///
+/// let mut request = http::Request::new(String::new());
+/// request.extensions_mut().insert(ServiceName::new("cvm"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ServiceName(Box<str>);
+
+impl ServiceName {
+    /// The service, as in its domain `{service}.tencentcloudapi.com`.
+    pub fn new(service: impl Into<Box<str>>) -> Self {
+        Self(service.into())
+    }
+
+    /// The service name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Signs `request` as of `timestamp` (seconds since the Unix epoch): sets
+/// `Authorization`, `X-TC-Timestamp`, `X-TC-Token` when the credentials
+/// have a session token, and `Host` when only the URI had it.
+///
+/// The signature covers the method, the URI's path and query, the
+/// `Content-Type` and `Host` headers, and the SHA-256 of the body (or of
+/// `UNSIGNED-PAYLOAD` when the request carries `X-TC-Content-SHA256:
+/// UNSIGNED-PAYLOAD`). The service comes from the [`ServiceName`]
+/// extension, or else from the host.
+///
+/// The same request, credentials and timestamp always give the same
+/// signature; [`SignLayer`](super::SignLayer) calls this with the time of its
+/// [`Clock`](super::Clock).
+///
+/// ```
+/// use tower_tencentcloud::sign::{ActionRequest, Credentials, sign_request};
+///
+/// let mut request = ActionRequest::new("cvm", "2017-03-12", "DescribeRegions").build()?;
+/// let credentials = Credentials::new("AKIDEXAMPLE", "secret-key");
+/// sign_request(&mut request, &credentials, 1_700_000_000)?;
+///
+/// assert_eq!(request.headers()["x-tc-timestamp"], "1700000000");
+/// let authorization = request.headers()["authorization"].to_str()?;
+/// assert!(authorization.starts_with(
+///     "TC3-HMAC-SHA256 Credential=AKIDEXAMPLE/2023-11-14/cvm/tc3_request, \
+///      SignedHeaders=content-type;host, Signature="
+/// ));
+/// # Ok::<_, Box<dyn std::error::Error>>(())
+/// ```
+pub fn sign_request<B>(
+    request: &mut Request<B>,
+    credentials: &Credentials,
+    timestamp: u64,
+) -> Result<(), SignError>
+where
+    B: SignableBody,
+{
+    let host = host(request)?;
+    let content_type = header_str(request, CONTENT_TYPE)?
+        .ok_or_else(|| SignError::new(SignErrorKind::MissingContentType, ""))?;
+    let service = match request.extensions().get::<ServiceName>() {
+        Some(service) => service.as_str().to_owned(),
+        None => service_from_host(&host)?.to_owned(),
+    };
+    let payload_hash = if header_str(request, CONTENT_SHA256)? == Some(UNSIGNED_PAYLOAD) {
+        sha256_hex(UNSIGNED_PAYLOAD.as_bytes())
+    } else {
+        sha256_hex(request.body().payload().as_ref())
+    };
+
+    // Header values are lowercased and trimmed, as the API's signature
+    // documentation prescribes; the SDKs' own values are already so.
+    let canonical_request = format!(
+        "{method}\n{path}\n{query}\ncontent-type:{content_type}\nhost:{host}\n\n{SIGNED_HEADERS}\n{payload_hash}",
+        method = request.method().as_str(),
+        path = request.uri().path(),
+        query = request.uri().query().unwrap_or(""),
+        content_type = content_type.trim().to_ascii_lowercase(),
+        host = host.trim().to_ascii_lowercase(),
+    );
+    let date = utc_date(timestamp);
+    let scope = format!("{date}/{service}/tc3_request");
+    let string_to_sign = format!(
+        "{ALGORITHM}\n{timestamp}\n{scope}\n{}",
+        sha256_hex(canonical_request.as_bytes())
+    );
+    let signature = signature(credentials.secret_key(), &date, &service, &string_to_sign);
+
+    let authorization = format!(
+        "{ALGORITHM} Credential={}/{scope}, SignedHeaders={SIGNED_HEADERS}, Signature={signature}",
+        credentials.secret_id()
+    );
+    let authorization = sensitive_value(&authorization, "the secret id or the service name")?;
+    let token = credentials
+        .session_token()
+        .map(|token| sensitive_value(token, "the session token"))
+        .transpose()?;
+
+    // What is signed must be what is sent: pin the Host header rather than
+    // leave the transport to derive it from the URI.
+    let missing_host = if request.headers().contains_key(HOST) {
+        None
+    } else {
+        let host = HeaderValue::from_str(&host)
+            .map_err(|_| SignError::new(SignErrorKind::InvalidHeader, "Host"))?;
+        Some(host)
+    };
+
+    // Nothing below fails: a request is either signed whole or left as it was.
+    let headers = request.headers_mut();
+    if let Some(host) = missing_host {
+        headers.insert(HOST, host);
+    }
+    headers.insert(AUTHORIZATION, authorization);
+    headers.insert(TIMESTAMP, HeaderValue::from(timestamp));
+    // A replay may carry the token of credentials it was first signed with.
+    headers.remove(TOKEN);
+    if let Some(token) = token {
+        headers.insert(TOKEN, token);
+    }
+    Ok(())
+}
+
+/// The `Host` header, or else the URI's authority.
+fn host<B>(request: &Request<B>) -> Result<String, SignError> {
+    if let Some(host) = header_str(request, HOST)? {
+        return Ok(host.to_owned());
+    }
+    request
+        .uri()
+        .authority()
+        .map(|authority| authority.as_str().to_owned())
+        .ok_or_else(|| SignError::new(SignErrorKind::MissingHost, ""))
+}
+
+fn header_str<B>(request: &Request<B>, name: HeaderName) -> Result<Option<&str>, SignError> {
+    request
+        .headers()
+        .get(&name)
+        .map(|value| {
+            value
+                .to_str()
+                .map_err(|_| SignError::new(SignErrorKind::InvalidHeader, name.as_str()))
+        })
+        .transpose()
+}
+
+/// `cvm` from `cvm.tencentcloudapi.com` or `cvm.ap-guangzhou.tencentcloudapi.com:443`.
+fn service_from_host(host: &str) -> Result<&str, SignError> {
+    let unknown = || SignError::new(SignErrorKind::UnknownService, format!("host {host:?}"));
+    let name = match host.rsplit_once(':') {
+        // A bracketed IPv6 literal has colons of its own.
+        Some((name, port)) if !host.ends_with(']') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            name
+        }
+        _ => host,
+    };
+    if name.starts_with('[') || name.parse::<IpAddr>().is_ok() {
+        return Err(unknown());
+    }
+    match name.split_once('.') {
+        Some((service, _)) if !service.is_empty() => Ok(service),
+        _ => Err(unknown()),
+    }
+}
+
+fn sensitive_value(value: &str, what: &str) -> Result<HeaderValue, SignError> {
+    let mut value = HeaderValue::from_str(value)
+        .map_err(|_| SignError::new(SignErrorKind::InvalidHeader, what))?;
+    // Keeps the value out of HTTP/2 header compression tables.
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// The key derivation `"TC3" + key → date → service → "tc3_request"`, then
+/// the HMAC of the string to sign, in lowercase hex.
+fn signature(secret_key: &str, date: &str, service: &str, string_to_sign: &str) -> String {
+    let mut key = zeroize::Zeroizing::new(format!("TC3{secret_key}").into_bytes());
+    for part in [date, service, "tc3_request"] {
+        let derived = zeroize::Zeroizing::new(hmac_sha256(&key, part.as_bytes()).to_vec());
+        key = derived;
+    }
+    hex::encode(hmac_sha256(&key, string_to_sign.as_bytes()))
+}
+
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    // HMAC accepts keys of any length: this cannot fail.
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+/// The UTC date `YYYY-MM-DD` of a Unix timestamp (the credential scope's date).
+fn utc_date(timestamp: u64) -> String {
+    // Howard Hinnant's days-to-civil algorithm, over days since 1970-01-01.
+    let days = i64::try_from(timestamp / 86_400).unwrap_or(i64::MAX);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let mut date = String::with_capacity(10);
+    let _ = write!(date, "{year:04}-{month:02}-{day:02}");
+    date
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_dates_at_the_edges_of_days_months_and_years() {
+        assert_eq!(utc_date(0), "1970-01-01");
+        assert_eq!(utc_date(86_399), "1970-01-01");
+        assert_eq!(utc_date(86_400), "1970-01-02");
+        assert_eq!(utc_date(951_782_400), "2000-02-29");
+        assert_eq!(utc_date(951_868_799), "2000-02-29");
+        assert_eq!(utc_date(951_868_800), "2000-03-01");
+        assert_eq!(utc_date(1_704_067_199), "2023-12-31");
+        assert_eq!(utc_date(1_704_067_200), "2024-01-01");
+        assert_eq!(utc_date(4_107_542_400), "2100-03-01");
+        assert_eq!(utc_date(4_107_542_399), "2100-02-28");
+    }
+
+    #[test]
+    fn service_from_the_first_label_of_a_domain() {
+        assert_eq!(service_from_host("cvm.tencentcloudapi.com"), Ok("cvm"));
+        assert_eq!(
+            service_from_host("cvm.ap-guangzhou.tencentcloudapi.com:443"),
+            Ok("cvm")
+        );
+    }
+
+    #[test]
+    fn no_service_from_addresses_or_single_labels() {
+        for host in [
+            "127.0.0.1",
+            "127.0.0.1:8080",
+            "[::1]",
+            "[::1]:8080",
+            "localhost",
+            "localhost:80",
+            ".example.com",
+        ] {
+            let err = service_from_host(host).unwrap_err();
+            assert_eq!(err.kind(), SignErrorKind::UnknownService, "{host}");
+        }
+    }
+}
