@@ -4,6 +4,7 @@ pub mod envelope;
 mod error;
 pub mod layer;
 mod request_id;
+pub mod retry;
 
 pub use code::{Category, Code, RetryClass};
 pub use error::{
