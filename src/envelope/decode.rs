@@ -85,7 +85,7 @@ pub fn decode(body: &[u8]) -> Result<Decoded<'_>, DecodeError> {
     let syntax = TopSeed(&mut partial)
         .deserialize(&mut de)
         .and_then(|()| de.end());
-    let request_id = match partial.request_id.map(|raw| parse_str(raw)) {
+    let request_id = match partial.request_id.map(parse_str) {
         None => None,
         Some(Ok(id)) => Some(id),
         Some(Err(_)) => {

@@ -88,6 +88,9 @@ where
     type Data = Bytes;
     type Error = Error;
 
+    // `Error` is returned by value everywhere in the crate; whether to box
+    // its large variants is a decision for the whole error type.
+    #[allow(clippy::result_large_err)]
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -148,6 +148,9 @@ fn body_error(err: BoxError, head: &Parts, request_id: Option<RequestId>, limit:
 }
 
 /// Turns a whole body into the layer's outcome.
+// `Error` is returned by value everywhere in the crate; whether to box its
+// large variants is a decision for the whole error type.
+#[allow(clippy::result_large_err)]
 fn decide<B>(
     mut head: Parts,
     body: Bytes,
