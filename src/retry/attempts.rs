@@ -4,7 +4,9 @@
 ///
 /// [`RetryPolicy`](super::RetryPolicy) inserts it into the extensions of the
 /// response it returns, next to the [`RequestId`](crate::RequestId) of the
-/// attempt that succeeded.
+/// attempt that succeeded. Errors carry no count (the
+/// [`Error`](crate::Error) type has no room for one): the policy's `DEBUG`
+/// event `not retrying` reports it instead.
 ///
 /// ```
 /// use tower_tencentcloud::retry::Attempts;

@@ -76,6 +76,8 @@ impl RetryBudget {
     }
 
     /// The most retries that can be saved up; also what a new bucket holds.
+    ///
+    /// Deposits are capped too, so 0 disables retries altogether.
     pub fn max_tokens(mut self, tokens: u32) -> Self {
         self.max_tokens = tokens;
         self
