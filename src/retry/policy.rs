@@ -33,7 +33,8 @@ type Classifier = Arc<dyn Fn(&Error) -> RetryClass + Send + Sync>;
 /// `base * 2^retry`, capped ("full jitter"), on tokio's clock, and must be
 /// paid for by the [`RetryBudget`] shared by every clone of the policy. No
 /// delay follows the last attempt, and dropping the response future cancels
-/// the wait.
+/// the wait. The delays need tokio's timer: drive the service on a tokio
+/// runtime with time enabled (as `#[tokio::main]` makes).
 ///
 /// | setting | default |
 /// |---|---|
