@@ -55,9 +55,9 @@ type Classifier = Arc<dyn Fn(&Error) -> RetryClass + Send + Sync>;
 /// use std::time::Duration;
 ///
 /// use http::{Request, Response};
-/// use tower::{Service, ServiceBuilder, ServiceExt};
+/// use tower::{ServiceBuilder, ServiceExt};
 /// use tower::retry::RetryLayer;
-/// use tower_tencentcloud::EnvelopeLayer;
+/// use tower_tencentcloud::{EnvelopeLayer, RequestId};
 /// use tower_tencentcloud::retry::{Attempts, RetryPolicy};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -79,7 +79,7 @@ type Classifier = Arc<dyn Fn(&Error) -> RetryClass + Send + Sync>;
 /// let policy = RetryPolicy::default()
 ///     .max_attempts(3)
 ///     .throttled_backoff(Duration::from_millis(10), Duration::from_millis(50));
-/// let mut service = ServiceBuilder::new()
+/// let service = ServiceBuilder::new()
 ///     .layer(RetryLayer::new(policy))
 ///     .layer(EnvelopeLayer::new())
 ///     .service(client);
@@ -88,8 +88,9 @@ type Classifier = Arc<dyn Fn(&Error) -> RetryClass + Send + Sync>;
 ///     .header("X-TC-Action", "DescribeInstances")
 ///     .body(String::from("{}"))
 ///     .unwrap();
-/// let response = service.ready().await.unwrap().call(request).await.unwrap();
+/// let response = service.oneshot(request).await.unwrap();
 /// assert_eq!(response.extensions().get::<Attempts>().unwrap().get(), 2);
+/// assert_eq!(response.extensions().get::<RequestId>().unwrap(), "b");
 /// # }
 /// ```
 #[derive(Clone)]
