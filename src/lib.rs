@@ -55,6 +55,7 @@ pub mod envelope;
 mod error;
 pub mod layer;
 mod request_id;
+pub mod retry;
 pub mod sign;
 
 pub use code::{Category, Code, RetryClass};

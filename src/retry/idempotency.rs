@@ -1,0 +1,181 @@
+//! Which requests are safe to send again after a transient failure.
+
+use std::sync::Arc;
+
+use http::request::Parts;
+use http::{HeaderMap, Request};
+
+/// The header that names the API action of a request.
+const ACTION_HEADER: &str = "x-tc-action";
+
+/// Action names that only read: a prefix followed by the end of the name or
+/// by the next word (`DescribeInstances`, not `Listener...`).
+const READ_ONLY_PREFIXES: &[&str] = &["Describe", "Get", "List", "Query", "Inquiry", "Inquire"];
+
+/// Marks a request as safe to send more than once.
+///
+/// Insert it into the request's extensions when replaying the request
+/// cannot do harm twice, for instance a write carrying a `ClientToken`.
+/// [`RetryPolicy`](super::RetryPolicy) then retries it after transient
+/// failures (`InternalError`, a lost connection...), which it otherwise does
+/// only for read-only actions.
+///
+/// ```
+/// use tower_tencentcloud::retry::Idempotent;
+///
+/// let request = http::Request::builder()
+///     .header("X-TC-Action", "RunInstances")
+///     .extension(Idempotent)
+///     .body(r#"{"ClientToken":"6c3d1f52-create-web-01"}"#.to_owned())
+///     .unwrap();
+/// assert!(request.extensions().get::<Idempotent>().is_some());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Idempotent;
+
+/// `true` when an action name reads without changing anything, judged by
+/// its leading word: `Describe`, `Get`, `List`, `Query`, `Inquiry` or
+/// `Inquire`.
+///
+/// This is the rule [`RetryPolicy`](super::RetryPolicy) applies to the
+/// `X-TC-Action` header by default; a custom rule set with
+/// [`RetryPolicy::idempotent_if`](super::RetryPolicy::idempotent_if) can
+/// build on it.
+///
+/// ```
+/// use tower_tencentcloud::retry::is_read_only_action;
+///
+/// assert!(is_read_only_action("DescribeInstances"));
+/// assert!(is_read_only_action("InquiryPriceRunInstances"));
+/// assert!(!is_read_only_action("RunInstances"));
+/// // A word that merely starts like a read-only one is not.
+/// assert!(!is_read_only_action("ListenerRewrite"));
+/// assert!(!is_read_only_action("describeInstances"));
+/// ```
+pub fn is_read_only_action(action: &str) -> bool {
+    READ_ONLY_PREFIXES.iter().any(|prefix| {
+        action.strip_prefix(prefix).is_some_and(|rest| {
+            rest.chars()
+                .next()
+                .is_none_or(|next| next.is_ascii_uppercase() || next.is_ascii_digit())
+        })
+    })
+}
+
+/// The `X-TC-Action` header, when present and text.
+pub(crate) fn action(headers: &HeaderMap) -> Option<&str> {
+    headers.get(ACTION_HEADER)?.to_str().ok()
+}
+
+/// A caller's rule over the request head, replacing the action-name rule.
+pub(crate) type IdempotencyRule = Arc<dyn Fn(&Parts) -> bool + Send + Sync>;
+
+/// Whether a request may be sent again after a transient failure: it is
+/// marked [`Idempotent`], or else `rule` says so, or, without a rule, its
+/// action is read-only.
+pub(crate) fn is_replay_safe<B>(request: &Request<B>, rule: Option<&IdempotencyRule>) -> bool {
+    if request.extensions().get::<Idempotent>().is_some() {
+        return true;
+    }
+    match rule {
+        Some(rule) => rule(&head_of(request)),
+        None => action(request.headers()).is_some_and(is_read_only_action),
+    }
+}
+
+/// A copy of the request's head, for rules written against [`Parts`] so that
+/// they work whatever the body type.
+pub(crate) fn head_of<B>(request: &Request<B>) -> Parts {
+    let (mut head, ()) = Request::new(()).into_parts();
+    head.method = request.method().clone();
+    head.uri = request.uri().clone();
+    head.version = request.version();
+    head.headers = request.headers().clone();
+    head.extensions = request.extensions().clone();
+    head
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_only_prefixes_need_a_word_boundary() {
+        for action in [
+            "Describe",
+            "DescribeInstances",
+            "GetObject",
+            "ListUsers",
+            "QueryAccountBalance",
+            "InquiryPriceRunInstances",
+            "InquirePriceModifyDBInstanceSpec",
+            "DescribeV2Tasks",
+            "Get2FAStatus",
+        ] {
+            assert!(is_read_only_action(action), "{action}");
+        }
+        for action in [
+            "",
+            "RunInstances",
+            "Describes",
+            "Getaway",
+            "ListenerCreate",
+            "Querying",
+            "Inquire-Price",
+            "ModifyDescribeSettings",
+            "describeInstances",
+            "DESCRIBEInstances",
+        ] {
+            assert!(!is_read_only_action(action), "{action}");
+        }
+    }
+
+    fn request(action: &str) -> Request<()> {
+        Request::builder()
+            .header("X-TC-Action", action)
+            .body(())
+            .unwrap()
+    }
+
+    #[test]
+    fn default_rule_reads_the_header_and_the_marker() {
+        assert!(is_replay_safe(&request("DescribeZones"), None));
+        assert!(!is_replay_safe(&request("TerminateInstances"), None));
+        let mut marked = request("TerminateInstances");
+        marked.extensions_mut().insert(Idempotent);
+        assert!(is_replay_safe(&marked, None));
+        assert!(!is_replay_safe(&Request::new(()), None));
+    }
+
+    #[test]
+    fn a_custom_rule_replaces_the_action_rule_but_not_the_marker() {
+        let with_client_token: IdempotencyRule =
+            Arc::new(|head: &Parts| head.headers.contains_key("x-client-token"));
+        let rule = Some(&with_client_token);
+        assert!(!is_replay_safe(&request("DescribeZones"), rule));
+        let mut tokened = request("RunInstances");
+        tokened
+            .headers_mut()
+            .insert("x-client-token", "abc".parse().unwrap());
+        assert!(is_replay_safe(&tokened, rule));
+        let mut marked = request("RunInstances");
+        marked.extensions_mut().insert(Idempotent);
+        assert!(is_replay_safe(&marked, rule));
+    }
+
+    #[test]
+    fn head_copies_everything_but_the_body() {
+        let request = Request::builder()
+            .method("POST")
+            .uri("https://cvm.tencentcloudapi.com/")
+            .header("X-TC-Action", "RunInstances")
+            .extension(Idempotent)
+            .body(vec![1u8, 2, 3])
+            .unwrap();
+        let head = head_of(&request);
+        assert_eq!(head.method, "POST");
+        assert_eq!(head.uri, "https://cvm.tencentcloudapi.com/");
+        assert_eq!(action(&head.headers), Some("RunInstances"));
+        assert_eq!(head.extensions.get::<Idempotent>(), Some(&Idempotent));
+    }
+}
