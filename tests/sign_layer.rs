@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use api_server::{ApiServer, RetryOnce, client, envelope, error_envelope};
+use api_server::{ApiServer, client, envelope, error_envelope};
 use bytes::Bytes;
 use http::{HeaderMap, Request};
 use http_body_util::Full;
 use tower::retry::RetryLayer;
 use tower::{ServiceBuilder, ServiceExt};
+use tower_tencentcloud::retry::RetryPolicy;
 use tower_tencentcloud::sign::{
     ActionRequest, Clock, Credentials, SignErrorKind, SignLayer, sign_request,
 };
@@ -63,10 +64,8 @@ async fn server_twenty_minutes_ahead() -> ApiServer {
 async fn signature_expire_corrects_the_clock_and_the_replay_succeeds() {
     let server = server_twenty_minutes_ahead().await;
     let clock = Clock::new();
-    // TODO(lead): after merging the retry branch, use
-    // RetryLayer::new(tower_tencentcloud::retry::RetryPolicy::default()) here.
     let service = ServiceBuilder::new()
-        .layer(RetryLayer::new(RetryOnce::new(RetryClass::ClockSkew)))
+        .layer(RetryLayer::new(RetryPolicy::default()))
         .layer(SignLayer::new(credentials()).clock(clock.clone()))
         .layer(EnvelopeLayer::new())
         .service(client());
@@ -97,7 +96,7 @@ async fn the_learned_offset_serves_later_requests_at_the_first_attempt() {
     let server = server_twenty_minutes_ahead().await;
     let layer = SignLayer::new(credentials());
     let service = ServiceBuilder::new()
-        .layer(RetryLayer::new(RetryOnce::new(RetryClass::ClockSkew)))
+        .layer(RetryLayer::new(RetryPolicy::default()))
         .layer(layer)
         .layer(EnvelopeLayer::new())
         .service(client());
@@ -189,7 +188,10 @@ async fn every_attempt_gets_a_fresh_timestamp_and_signature() {
     })
     .await;
     let service = ServiceBuilder::new()
-        .layer(RetryLayer::new(RetryOnce::new(RetryClass::Throttled)))
+        .layer(RetryLayer::new(
+            // No wait: the server's clock, not the backoff, moves time here.
+            RetryPolicy::default().throttled_backoff(Duration::ZERO, Duration::ZERO),
+        ))
         .layer(SignLayer::new(credentials()).clock(clock))
         .layer(EnvelopeLayer::new())
         .service(client());

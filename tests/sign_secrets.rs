@@ -7,14 +7,15 @@ use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use api_server::{ApiServer, RetryOnce, client, error_envelope};
+use api_server::{ApiServer, client, error_envelope};
 use bytes::Bytes;
 use http::Request;
 use http_body_util::Full;
 use tower::retry::RetryLayer;
 use tower::{Layer, ServiceBuilder, ServiceExt};
+use tower_tencentcloud::EnvelopeLayer;
+use tower_tencentcloud::retry::RetryPolicy;
 use tower_tencentcloud::sign::{ActionRequest, Credentials, SignLayer, sign_request};
-use tower_tencentcloud::{EnvelopeLayer, RetryClass};
 
 const SECRET_KEY: &str = "SECRET-KEY-7f3a9c";
 const SESSION_TOKEN: &str = "SESSION-TOKEN-5e1d";
@@ -130,7 +131,7 @@ async fn tracing_output_holds_no_secret() {
     })
     .await;
     let service = ServiceBuilder::new()
-        .layer(RetryLayer::new(RetryOnce::new(RetryClass::ClockSkew)))
+        .layer(RetryLayer::new(RetryPolicy::default()))
         .layer(SignLayer::new(credentials()))
         .layer(EnvelopeLayer::new())
         .service(client());

@@ -18,8 +18,6 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
-use tower::retry::Policy;
-use tower_tencentcloud::{Error, RetryClass};
 
 /// Decides the answer to the request with these headers, the `attempt`-th
 /// one (from 0) the server received.
@@ -94,49 +92,4 @@ pub fn error_envelope(code: &str, request_id: &str) -> Response<Full<Bytes>> {
     envelope(&format!(
         r#"{{"Response":{{"Error":{{"Code":"{code}","Message":"refused by the test server"}},"RequestId":"{request_id}"}}}}"#
     ))
-}
-
-/// Retries one [`RetryClass`] once, at once: the smallest policy that
-/// shows a replay going through the signer again.
-#[derive(Debug, Clone)]
-pub struct RetryOnce {
-    class: RetryClass,
-    retried: bool,
-}
-
-impl RetryOnce {
-    pub fn new(class: RetryClass) -> Self {
-        Self {
-            class,
-            retried: false,
-        }
-    }
-}
-
-impl<Res> Policy<Request<Full<Bytes>>, Res, Error> for RetryOnce {
-    type Future = std::future::Ready<()>;
-
-    fn retry(
-        &mut self,
-        _: &mut Request<Full<Bytes>>,
-        result: &mut Result<Res, Error>,
-    ) -> Option<Self::Future> {
-        match result {
-            Err(err) if !self.retried && err.retry_class() == self.class => {
-                self.retried = true;
-                Some(std::future::ready(()))
-            }
-            _ => None,
-        }
-    }
-
-    fn clone_request(&mut self, request: &Request<Full<Bytes>>) -> Option<Request<Full<Bytes>>> {
-        let mut clone = Request::new(request.body().clone());
-        *clone.method_mut() = request.method().clone();
-        *clone.uri_mut() = request.uri().clone();
-        *clone.version_mut() = request.version();
-        *clone.headers_mut() = request.headers().clone();
-        *clone.extensions_mut() = request.extensions().clone();
-        Some(clone)
-    }
 }
