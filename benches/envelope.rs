@@ -79,8 +79,9 @@ fn through_layer(bencher: Bencher, body: Bytes) {
     });
 }
 
-/// (a) collect the body, parse into `serde_json::Value`, look for Error.
-fn into_value(bencher: Bencher, body: Bytes) {
+/// Collects the body of a response as a client would, then looks for
+/// `Response.Error` with `find`.
+fn after_collect<T>(bencher: Bencher, body: Bytes, find: impl Fn(&[u8]) -> T) {
     let rt = runtime();
     bencher.bench_local(|| {
         rt.block_on(async {
@@ -90,13 +91,20 @@ fn into_value(bencher: Bencher, body: Bytes) {
                 .await
                 .unwrap()
                 .to_bytes();
-            let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-            let response = &value["Response"];
-            black_box((
-                response.get("Error").is_some(),
-                response["RequestId"].as_str().map(str::len),
-            ))
+            black_box(find(&bytes))
         })
+    });
+}
+
+/// (a) parse into `serde_json::Value`, look for Error.
+fn into_value(bencher: Bencher, body: Bytes) {
+    after_collect(bencher, body, |bytes| {
+        let value: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+        let response = &value["Response"];
+        (
+            response.get("Error").is_some(),
+            response["RequestId"].as_str().map(str::len),
+        )
     });
 }
 
@@ -122,24 +130,15 @@ struct BorrowedError<'a> {
     message: &'a str,
 }
 
-/// (b) collect the body, parse into a borrowed struct that skips the rest.
+/// (b) parse into a borrowed struct that skips the rest.
 fn into_borrowed(bencher: Bencher, body: Bytes) {
-    let rt = runtime();
-    bencher.bench_local(|| {
-        rt.block_on(async {
-            let bytes = response(&body)
-                .into_body()
-                .collect()
-                .await
-                .unwrap()
-                .to_bytes();
-            let envelope: BorrowedEnvelope<'_> = serde_json::from_slice(&bytes).unwrap();
-            let r = envelope.response;
-            black_box((
-                r.error.map(|e| e.code.len() + e.message.len()),
-                r.request_id.map(str::len),
-            ))
-        })
+    after_collect(bencher, body, |bytes| {
+        let envelope: BorrowedEnvelope<'_> = serde_json::from_slice(bytes).unwrap();
+        let r = envelope.response;
+        (
+            r.error.map(|e| e.code.len() + e.message.len()),
+            r.request_id.map(str::len),
+        )
     });
 }
 
