@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::scan::{Spans, scan};
+use super::scan::{Raw, Spans, error_spans, scan};
 use crate::RequestId;
 use crate::error::{DecodeError, DecodeErrorKind};
 
@@ -71,45 +71,61 @@ impl ErrorFields<'_> {
 /// ```
 pub fn decode(body: &[u8]) -> Result<Decoded<'_>, DecodeError> {
     let mut spans = Spans::default();
-    let scanned = scan(body, &mut spans);
-    // The scanner reads structure; UTF-8 is checked here, for all of the body.
-    let syntax = match simdutf8::basic::from_utf8(body) {
-        Ok(_) => scanned.map_err(|err| format!("at byte {}", err.offset)),
-        Err(_) => Err(simdutf8::compat::from_utf8(body)
-            .err()
-            .map(|err| err.to_string())
-            .unwrap_or_default()),
-    };
+    let syntax = scan(body, &mut spans);
     let mut request_id = None;
     if let Some(span) = spans.request_id.clone() {
-        match parse_str(&body[span]) {
-            Ok(id) => request_id = Some(id),
-            Err(_) => spans.failure = spans.failure.or(Some(DecodeErrorKind::InvalidRequestId)),
+        match json_str(body, &span) {
+            Some(id) => request_id = Some(id),
+            None => spans.failure = spans.failure.or(Some(DecodeErrorKind::InvalidRequestId)),
         }
     }
     let fail = |kind, detail: String| {
         Err(DecodeError::new(kind, detail)
             .with_request_id(request_id.as_deref().map(RequestId::from)))
     };
-    if let Err(detail) = syntax {
-        return fail(DecodeErrorKind::Syntax, detail);
+    if let Err(err) = syntax {
+        return fail(DecodeErrorKind::Syntax, format!("at byte {}", err.offset));
     }
     if let Some(kind) = spans.failure {
         return fail(kind, String::new());
     }
-    let error = match spans.error {
-        None => None,
-        Some(span) => match serde_json::from_slice::<ErrorFields<'_>>(&body[span]) {
-            Ok(error) => Some(error),
-            Err(err) => return fail(DecodeErrorKind::InvalidError, err.to_string()),
-        },
+    let Some(span) = spans.error else {
+        return Ok(Decoded {
+            request_id,
+            error: None,
+        });
     };
-    Ok(Decoded { request_id, error })
+    let fields = error_spans(body, &span.span).and_then(|spans| {
+        let code = json_str(body, &spans.code)?;
+        let message = match spans.message {
+            Some(message) => json_str(body, &message)?,
+            None => Cow::Borrowed(""),
+        };
+        Some(ErrorFields { code, message })
+    });
+    match fields {
+        Some(error) => Ok(Decoded {
+            request_id,
+            error: Some(error),
+        }),
+        None => fail(
+            DecodeErrorKind::InvalidError,
+            "not an object with a string Code and an optional string Message".into(),
+        ),
+    }
 }
 
-/// A JSON string, borrowed unless it holds escapes.
-pub(crate) fn parse_str(raw: &[u8]) -> serde_json::Result<Cow<'_, str>> {
-    #[derive(Deserialize)]
-    struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
-    serde_json::from_slice::<Text<'_>>(raw).map(|text| text.0)
+/// The text of a value the scanner has validated: borrowed unless it holds
+/// escapes; `None` for anything but a string, or escapes that decode to no
+/// text (lone surrogates).
+fn json_str<'a>(body: &'a [u8], raw: &Raw) -> Option<Cow<'a, str>> {
+    let quoted = body.get(raw.span.clone())?;
+    match raw.escaped? {
+        true => serde_json::from_slice::<String>(quoted)
+            .ok()
+            .map(Cow::Owned),
+        false => simdutf8::basic::from_utf8(&quoted[1..quoted.len() - 1])
+            .ok()
+            .map(Cow::Borrowed),
+    }
 }

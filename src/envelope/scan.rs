@@ -4,20 +4,29 @@
 //! It checks the grammar of the whole document (strings, escapes, numbers,
 //! literals, brackets, commas, colons) with an explicit stack, so nesting
 //! costs heap, never call stack. It accepts what serde_json accepts when it
-//! skips a value; the caller checks UTF-8, and outside strings any byte
-//! that is not JSON punctuation is a syntax error here.
+//! skips a value. UTF-8 is checked string by string, and only in strings
+//! that hold non-ASCII bytes: outside strings any such byte is a syntax error.
 
 use std::ops::Range;
 
 use crate::error::DecodeErrorKind;
 
+/// A value's place in the body, and what the scanner learnt reading it.
+#[derive(Debug, Clone)]
+pub(crate) struct Raw {
+    /// The raw JSON, quotes included for a string.
+    pub(crate) span: Range<usize>,
+    /// For a string, whether it holds escapes; `None` for any other value.
+    pub(crate) escaped: Option<bool>,
+}
+
 /// Where the members that matter are, and the first semantic problem.
 #[derive(Debug, Default)]
 pub(crate) struct Spans {
     /// The raw JSON value of `Response.RequestId`.
-    pub(crate) request_id: Option<Range<usize>>,
+    pub(crate) request_id: Option<Raw>,
     /// The raw JSON value of `Response.Error`.
-    pub(crate) error: Option<Range<usize>>,
+    pub(crate) error: Option<Raw>,
     /// The first problem found that is not a syntax error.
     pub(crate) failure: Option<DecodeErrorKind>,
 }
@@ -42,16 +51,105 @@ pub(crate) fn scan(body: &[u8], spans: &mut Spans) -> Result<()> {
     Scanner {
         bytes: body,
         pos: 0,
-        stack: Vec::new(),
+        nesting: Nesting::default(),
     }
     .document(spans)
+}
+
+/// Where `Code` and `Message` are in an `Error` object: raw JSON strings.
+pub(crate) struct ErrorSpans {
+    pub(crate) code: Raw,
+    pub(crate) message: Option<Raw>,
+}
+
+/// Reads the `Error` object at `span`, which [`scan`] has validated. `None`
+/// unless it is an object with one string `Code` and at most one string
+/// `Message` (other members are ignored), as a serde struct would require.
+pub(crate) fn error_spans(body: &[u8], span: &Range<usize>) -> Option<ErrorSpans> {
+    let mut scanner = Scanner {
+        bytes: body.get(..span.end)?,
+        pos: span.start,
+        nesting: Nesting::default(),
+    };
+    if scanner.peek() != Some(b'{') {
+        return None;
+    }
+    let (mut code, mut message) = (None, None);
+    if scanner.open_members().ok()? {
+        loop {
+            let key = scanner.key().ok()?;
+            let slot = if scanner.key_is(&key, b"Code").ok()? {
+                Some(&mut code)
+            } else if scanner.key_is(&key, b"Message").ok()? {
+                Some(&mut message)
+            } else {
+                None
+            };
+            let raw = scanner.raw_value().ok()?;
+            if let Some(slot) = slot {
+                if slot.is_some() || raw.escaped.is_none() {
+                    return None;
+                }
+                *slot = Some(raw);
+            }
+            if !scanner.next_member(b'}').ok()? {
+                break;
+            }
+        }
+    }
+    Some(ErrorSpans {
+        code: code?,
+        message,
+    })
 }
 
 struct Scanner<'a> {
     bytes: &'a [u8],
     pos: usize,
-    /// The open containers of the value being skipped: `{` or `[`.
-    stack: Vec<u8>,
+    /// The open containers of the value being skipped.
+    nesting: Nesting,
+}
+
+/// A stack of open containers, `true` for an object: a bit each for the
+/// first 128 levels (no allocation for any real response), then a Vec.
+#[derive(Default)]
+struct Nesting {
+    depth: usize,
+    inline: u128,
+    spill: Vec<bool>,
+}
+
+impl Nesting {
+    fn push(&mut self, object: bool) {
+        if self.depth < 128 {
+            let bit = 1u128 << self.depth;
+            self.inline = if object {
+                self.inline | bit
+            } else {
+                self.inline & !bit
+            };
+        } else {
+            self.spill.push(object);
+        }
+        self.depth += 1;
+    }
+
+    /// Whether the innermost open container is an object; `None` when none is open.
+    fn top(&self) -> Option<bool> {
+        let index = self.depth.checked_sub(1)?;
+        if index < 128 {
+            Some(self.inline >> index & 1 == 1)
+        } else {
+            self.spill.last().copied()
+        }
+    }
+
+    fn pop(&mut self) {
+        self.depth -= 1;
+        if self.depth >= 128 {
+            self.spill.pop();
+        }
+    }
 }
 
 impl Scanner<'_> {
@@ -76,7 +174,7 @@ impl Scanner<'_> {
         if self.open_members()? {
             loop {
                 let key = self.key()?;
-                if !self.key_is(key, b"Response")? {
+                if !self.key_is(&key, b"Response")? {
                     self.value()?;
                 } else if seen {
                     self.value()?;
@@ -108,19 +206,25 @@ impl Scanner<'_> {
         }
         loop {
             let key = self.key()?;
-            let slot = if self.key_is(key.clone(), b"Error")? {
+            let slot = if self.key_is(&key, b"Error")? {
                 Some(&mut spans.error)
-            } else if self.key_is(key, b"RequestId")? {
+            } else if self.key_is(&key, b"RequestId")? {
                 Some(&mut spans.request_id)
             } else {
                 None
             };
-            let start = self.pos;
-            self.value()?;
-            match slot {
-                Some(slot) if slot.is_some() => spans.record(DecodeErrorKind::DuplicateKey),
-                Some(slot) => *slot = Some(start..self.pos),
-                None => {}
+            let Some(slot) = slot else {
+                self.value()?;
+                if !self.next_member(b'}')? {
+                    return Ok(());
+                }
+                continue;
+            };
+            let raw = self.raw_value()?;
+            if slot.is_some() {
+                spans.record(DecodeErrorKind::DuplicateKey);
+            } else {
+                *slot = Some(raw);
             }
             if !self.next_member(b'}')? {
                 return Ok(());
@@ -140,6 +244,7 @@ impl Scanner<'_> {
     }
 
     /// After a member or element: `,` (then more) or `close` (then done).
+    #[inline(always)]
     fn next_member(&mut self, close: u8) -> Result<bool> {
         self.skip_ws();
         match self.peek() {
@@ -156,30 +261,60 @@ impl Scanner<'_> {
         }
     }
 
-    /// A member name and its colon; returns the name's span, quotes included.
-    fn key(&mut self) -> Result<Range<usize>> {
+    /// A member name and its colon.
+    fn key(&mut self) -> Result<Raw> {
         if self.peek() != Some(b'"') {
             return Err(self.error());
         }
-        let start = self.pos;
-        self.pos += 1;
-        self.string()?;
-        let span = start..self.pos;
+        let raw = self.raw_value()?;
         self.skip_ws();
         if self.peek() != Some(b':') {
             return Err(self.error());
         }
         self.pos += 1;
         self.skip_ws();
-        Ok(span)
+        Ok(raw)
     }
 
-    /// Whether the quoted name at `span` is `name`, escapes decoded.
-    fn key_is(&self, span: Range<usize>, name: &[u8]) -> Result<bool> {
+    /// A member name inside a payload value, and its colon: only checked.
+    #[inline(always)]
+    fn payload_key(&mut self) -> Result<()> {
+        if self.peek() != Some(b'"') {
+            return Err(self.error());
+        }
+        self.pos += 1;
+        self.string()?;
+        self.skip_ws();
+        if self.peek() != Some(b':') {
+            return Err(self.error());
+        }
+        self.pos += 1;
+        self.skip_ws();
+        Ok(())
+    }
+
+    /// Skips one value, noting where it is and, for a string, whether it is escaped.
+    fn raw_value(&mut self) -> Result<Raw> {
+        let start = self.pos;
+        let escaped = if self.peek() == Some(b'"') {
+            self.pos += 1;
+            Some(self.string()?)
+        } else {
+            self.value()?;
+            None
+        };
+        Ok(Raw {
+            span: start..self.pos,
+            escaped,
+        })
+    }
+
+    /// Whether the name `key` is `name`, escapes decoded.
+    fn key_is(&self, key: &Raw, name: &[u8]) -> Result<bool> {
+        let span = key.span.clone();
         let quoted = &self.bytes[span.clone()];
-        let inner = &quoted[1..quoted.len() - 1];
-        if !inner.contains(&b'\\') {
-            return Ok(inner == name);
+        if key.escaped != Some(true) {
+            return Ok(&quoted[1..quoted.len() - 1] == name);
         }
         // Rare: an escaped name. serde_json decodes it, and rejects the
         // lone surrogates that it rejects in any name it reads.
@@ -191,7 +326,21 @@ impl Scanner<'_> {
 
     /// Skips one value of any depth.
     fn value(&mut self) -> Result<()> {
-        debug_assert!(self.stack.is_empty());
+        // A copy in locals: the hot loop keeps the position in a register.
+        let mut this = Scanner {
+            bytes: self.bytes,
+            pos: self.pos,
+            nesting: std::mem::take(&mut self.nesting),
+        };
+        let result = this.value_in_place();
+        self.pos = this.pos;
+        self.nesting = this.nesting;
+        result
+    }
+
+    #[inline(always)]
+    fn value_in_place(&mut self) -> Result<()> {
+        debug_assert!(self.nesting.top().is_none());
         loop {
             // A value starts here.
             match self.peek() {
@@ -202,9 +351,9 @@ impl Scanner<'_> {
                     if self.peek() == Some(close) {
                         self.pos += 1;
                     } else {
-                        self.stack.push(open);
+                        self.nesting.push(open == b'{');
                         if open == b'{' {
-                            self.key()?;
+                            self.payload_key()?;
                         }
                         continue;
                     }
@@ -221,33 +370,61 @@ impl Scanner<'_> {
             }
             // A value ended: close what it ends, or start the next one.
             loop {
-                let Some(&open) = self.stack.last() else {
+                let Some(object) = self.nesting.top() else {
                     return Ok(());
                 };
-                let close = if open == b'{' { b'}' } else { b']' };
+                let close = if object { b'}' } else { b']' };
                 if self.next_member(close)? {
-                    if open == b'{' {
-                        self.key()?;
+                    if object {
+                        self.payload_key()?;
                     }
                     break;
                 }
-                self.stack.pop();
+                self.nesting.pop();
             }
         }
     }
 
-    /// The rest of a string whose opening quote was consumed.
-    fn string(&mut self) -> Result<()> {
+    /// The rest of a string whose opening quote was consumed; whether it
+    /// holds escapes.
+    #[inline(always)]
+    fn string(&mut self) -> Result<bool> {
+        let start = self.pos;
+        let mut escaped = false;
+        // Every byte read, ORed: over-approximates non-ASCII content.
+        let mut seen = 0u64;
         loop {
-            self.pos += special_offset(&self.bytes[self.pos..]);
+            while let Some(chunk) = self.bytes.get(self.pos..self.pos + 8) {
+                let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+                seen |= word;
+                let special = special_bytes(word);
+                if special != 0 {
+                    self.pos += (special.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                self.pos += 8;
+            }
             match self.peek() {
                 Some(b'"') => {
+                    // Escapes are ASCII: the raw content is UTF-8 exactly
+                    // when the decoded one is.
+                    if seen & HIGHS != 0
+                        && simdutf8::basic::from_utf8(&self.bytes[start..self.pos]).is_err()
+                    {
+                        return Err(SyntaxError { offset: start });
+                    }
                     self.pos += 1;
-                    return Ok(());
+                    return Ok(escaped);
                 }
                 Some(b'\\') => {
+                    escaped = true;
                     self.pos += 1;
                     self.escape()?;
+                }
+                // Fewer than eight bytes are left.
+                Some(byte) if byte >= 0x20 => {
+                    seen |= u64::from(byte);
+                    self.pos += 1;
                 }
                 // A control character, or the end of input.
                 _ => return Err(self.error()),
@@ -255,27 +432,19 @@ impl Scanner<'_> {
         }
     }
 
+    #[inline(always)]
     fn escape(&mut self) -> Result<()> {
-        match self.peek() {
-            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
-                self.pos += 1;
+        match escape_len(self.bytes, self.pos) {
+            Some(len) => {
+                self.pos += len;
                 Ok(())
             }
-            Some(b'u') => {
-                let digits = self.bytes.get(self.pos + 1..self.pos + 5);
-                match digits {
-                    Some(digits) if digits.iter().all(u8::is_ascii_hexdigit) => {
-                        self.pos += 5;
-                        Ok(())
-                    }
-                    _ => Err(self.error()),
-                }
-            }
-            _ => Err(self.error()),
+            None => Err(self.error()),
         }
     }
 
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+    #[inline(always)]
     fn number(&mut self) -> Result<()> {
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -299,6 +468,7 @@ impl Scanner<'_> {
         Ok(())
     }
 
+    #[inline(always)]
     fn at_least_one_digit(&mut self) -> Result<()> {
         match self.peek() {
             Some(b'0'..=b'9') => {
@@ -309,6 +479,7 @@ impl Scanner<'_> {
         }
     }
 
+    #[inline(always)]
     fn digits(&mut self) {
         while let Some(b'0'..=b'9') = self.peek() {
             self.pos += 1;
@@ -324,49 +495,51 @@ impl Scanner<'_> {
         }
     }
 
+    #[inline(always)]
     fn skip_ws(&mut self) {
+        // Compact JSON has none: one test, then out.
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
             self.pos += 1;
         }
     }
 
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
+    #[inline(always)]
     fn error(&self) -> SyntaxError {
         SyntaxError { offset: self.pos }
     }
 }
 
-/// The offset of the first `"`, `\` or control character in `bytes`, or
-/// its length. Eight bytes at a time: strings are most of a body's bytes.
-fn special_offset(bytes: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // The lowest flagged byte of each term is exact; higher ones may not
-    // be, so only the lowest set bit of the union is used.
+/// The length of the escape after the backslash at `pos - 1`, if valid.
+#[cold]
+fn escape_len(bytes: &[u8], pos: usize) -> Option<usize> {
+    match bytes.get(pos)? {
+        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Some(1),
+        b'u' => {
+            let digits = bytes.get(pos + 1..pos + 5)?;
+            digits.iter().all(u8::is_ascii_hexdigit).then_some(5)
+        }
+        _ => None,
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `word` that is `"`, `\` or a control
+/// character. The lowest flagged byte is exact; higher ones may not be, so
+/// only the lowest set bit may be used.
+fn special_bytes(word: u64) -> u64 {
     fn zero_bytes(word: u64) -> u64 {
         word.wrapping_sub(ONES) & !word & HIGHS
     }
-    let mut offset = 0;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        let special = zero_bytes(word ^ (ONES * u64::from(b'"')))
-            | zero_bytes(word ^ (ONES * u64::from(b'\\')))
-            | (word.wrapping_sub(ONES * 0x20) & !word & HIGHS);
-        if special != 0 {
-            return offset + (special.trailing_zeros() / 8) as usize;
-        }
-        offset += 8;
-    }
-    offset
-        + chunks
-            .remainder()
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-            .unwrap_or(chunks.remainder().len())
+    zero_bytes(word ^ (ONES * u64::from(b'"')))
+        | zero_bytes(word ^ (ONES * u64::from(b'\\')))
+        | (word.wrapping_sub(ONES * 0x20) & !word & HIGHS)
 }
 
 #[cfg(test)]
@@ -374,19 +547,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn special_offset_finds_the_first_special_byte() {
-        assert_eq!(special_offset(b""), 0);
-        assert_eq!(special_offset(b"abc"), 3);
-        assert_eq!(special_offset(b"abcdefghijk\"l"), 11);
-        assert_eq!(special_offset(b"abcdefgh\\"), 8);
-        assert_eq!(special_offset(b"ab\x1fcdefgh\""), 2);
-        assert_eq!(special_offset("é\"".as_bytes()), 2);
-        assert_eq!(special_offset(b"\x7f\x80\xff\x20\"aaaaaaa"), 4);
-        for len in 0..20 {
-            let mut bytes = vec![b'a'; len];
-            bytes.push(b'"');
-            assert_eq!(special_offset(&bytes), len);
+    fn special_bytes_flags_the_first_special_byte() {
+        let first = |bytes: &[u8; 8]| {
+            let special = special_bytes(u64::from_le_bytes(*bytes));
+            (special != 0).then(|| special.trailing_zeros() / 8)
+        };
+        assert_eq!(first(b"abcdefgh"), None);
+        assert_eq!(first(b"abc\"defg"), Some(3));
+        assert_eq!(first(b"\\bcdefgh"), Some(0));
+        assert_eq!(first(b"abcdefg\x1f"), Some(7));
+        assert_eq!(first(b"\x7f\x80\xff\x20\"aaa"), Some(4));
+        assert_eq!(first(b"\x01\"\"\"\"\"\"\""), Some(0));
+        for at in 0..8 {
+            let mut bytes = *b"zzzzzzzz";
+            bytes[at] = b'"';
+            assert_eq!(first(&bytes), Some(at as u32));
         }
+    }
+
+    #[test]
+    fn strings_report_escapes_and_check_utf8() {
+        let scan_str = |body: &[u8]| {
+            let mut scanner = Scanner {
+                bytes: body,
+                pos: 1,
+                nesting: Nesting::default(),
+            };
+            scanner.string().map(|escaped| (escaped, scanner.pos))
+        };
+        assert_eq!(scan_str(b"\"abc\""), Ok((false, 5)));
+        assert_eq!(scan_str(b"\"a\\nc\" "), Ok((true, 6)));
+        assert_eq!(scan_str("\"\u{e9}\u{4f60}\"".as_bytes()), Ok((false, 7)));
+        assert_eq!(
+            scan_str("\"long enough to use words \u{e9}\"".as_bytes()).map(|r| r.0),
+            Ok(false)
+        );
+        assert!(scan_str(b"\"bad \xff utf8\"").is_err());
+        assert!(scan_str(b"\"also bad in the words part \xc3\"").is_err());
+        assert!(scan_str(b"\"unterminated").is_err());
     }
 
     fn syntax_ok(body: &str) -> bool {
