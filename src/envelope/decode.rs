@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::scan::{Raw, Spans, error_spans, scan};
+use super::scan::{ErrorMembers, ErrorSpans, Raw, Spans, scan};
 use crate::RequestId;
 use crate::error::{DecodeError, DecodeErrorKind};
 
@@ -89,20 +89,23 @@ pub fn decode(body: &[u8]) -> Result<Decoded<'_>, DecodeError> {
     if let Some(kind) = spans.failure {
         return fail(kind, String::new());
     }
-    let Some(span) = spans.error else {
+    let Some(error) = spans.error else {
         return Ok(Decoded {
             request_id,
             error: None,
         });
     };
-    let fields = error_spans(body, &span.span).and_then(|spans| {
-        let code = json_str(body, &spans.code)?;
-        let message = match spans.message {
-            Some(message) => json_str(body, &message)?,
-            None => Cow::Borrowed(""),
-        };
-        Some(ErrorFields { code, message })
-    });
+    let fields = match error {
+        ErrorMembers::Invalid => None,
+        ErrorMembers::Fields(ErrorSpans { code, message }) => (|| {
+            let code = json_str(body, &code)?;
+            let message = match message {
+                Some(message) => json_str(body, &message)?,
+                None => Cow::Borrowed(""),
+            };
+            Some(ErrorFields { code, message })
+        })(),
+    };
     match fields {
         Some(error) => Ok(Decoded {
             request_id,

@@ -25,8 +25,8 @@ pub(crate) struct Raw {
 pub(crate) struct Spans {
     /// The raw JSON value of `Response.RequestId`.
     pub(crate) request_id: Option<Raw>,
-    /// The raw JSON value of `Response.Error`.
-    pub(crate) error: Option<Raw>,
+    /// `Response.Error`.
+    pub(crate) error: Option<ErrorMembers>,
     /// The first problem found that is not a syntax error.
     pub(crate) failure: Option<DecodeErrorKind>,
 }
@@ -57,50 +57,20 @@ pub(crate) fn scan(body: &[u8], spans: &mut Spans) -> Result<()> {
 }
 
 /// Where `Code` and `Message` are in an `Error` object: raw JSON strings.
+#[derive(Debug)]
 pub(crate) struct ErrorSpans {
     pub(crate) code: Raw,
     pub(crate) message: Option<Raw>,
 }
 
-/// Reads the `Error` object at `span`, which [`scan`] has validated. `None`
-/// unless it is an object with one string `Code` and at most one string
-/// `Message` (other members are ignored), as a serde struct would require.
-pub(crate) fn error_spans(body: &[u8], span: &Range<usize>) -> Option<ErrorSpans> {
-    let mut scanner = Scanner {
-        bytes: body.get(..span.end)?,
-        pos: span.start,
-        nesting: Nesting::default(),
-    };
-    if scanner.peek() != Some(b'{') {
-        return None;
-    }
-    let (mut code, mut message) = (None, None);
-    if scanner.open_members().ok()? {
-        loop {
-            let key = scanner.key().ok()?;
-            let slot = if scanner.key_is(&key, b"Code").ok()? {
-                Some(&mut code)
-            } else if scanner.key_is(&key, b"Message").ok()? {
-                Some(&mut message)
-            } else {
-                None
-            };
-            let raw = scanner.raw_value().ok()?;
-            if let Some(slot) = slot {
-                if slot.is_some() || raw.escaped.is_none() {
-                    return None;
-                }
-                *slot = Some(raw);
-            }
-            if !scanner.next_member(b'}').ok()? {
-                break;
-            }
-        }
-    }
-    Some(ErrorSpans {
-        code: code?,
-        message,
-    })
+/// What `Response.Error` holds.
+#[derive(Debug)]
+pub(crate) enum ErrorMembers {
+    /// An object with one string `Code` and at most one string `Message`
+    /// (other members are ignored), as a serde struct would require.
+    Fields(ErrorSpans),
+    /// Anything else.
+    Invalid,
 }
 
 struct Scanner<'a> {
@@ -206,30 +176,60 @@ impl Scanner<'_> {
         }
         loop {
             let key = self.key()?;
-            let slot = if self.key_is(&key, b"Error")? {
-                Some(&mut spans.error)
-            } else if self.key_is(&key, b"RequestId")? {
-                Some(&mut spans.request_id)
-            } else {
-                None
-            };
-            let Some(slot) = slot else {
-                self.value()?;
-                if !self.next_member(b'}')? {
-                    return Ok(());
+            if self.key_is(&key, b"Error")? {
+                if spans.error.is_some() {
+                    self.value()?;
+                    spans.record(DecodeErrorKind::DuplicateKey);
+                } else {
+                    spans.error = Some(self.error_members()?);
                 }
-                continue;
-            };
-            let raw = self.raw_value()?;
-            if slot.is_some() {
-                spans.record(DecodeErrorKind::DuplicateKey);
+            } else if self.key_is(&key, b"RequestId")? {
+                let raw = self.raw_value()?;
+                if spans.request_id.is_some() {
+                    spans.record(DecodeErrorKind::DuplicateKey);
+                } else {
+                    spans.request_id = Some(raw);
+                }
             } else {
-                *slot = Some(raw);
+                self.value()?;
             }
             if !self.next_member(b'}')? {
                 return Ok(());
             }
         }
+    }
+
+    /// `Response.Error`'s value: notes its `Code` and `Message` as it checks it.
+    fn error_members(&mut self) -> Result<ErrorMembers> {
+        if self.peek() != Some(b'{') {
+            self.value()?;
+            return Ok(ErrorMembers::Invalid);
+        }
+        let (mut code, mut message, mut invalid) = (None, None, false);
+        if self.open_members()? {
+            loop {
+                let key = self.key()?;
+                let slot = if self.key_is(&key, b"Code")? {
+                    Some(&mut code)
+                } else if self.key_is(&key, b"Message")? {
+                    Some(&mut message)
+                } else {
+                    None
+                };
+                let raw = self.raw_value()?;
+                if let Some(slot) = slot {
+                    invalid |= slot.is_some() || raw.escaped.is_none();
+                    *slot = Some(raw);
+                }
+                if !self.next_member(b'}')? {
+                    break;
+                }
+            }
+        }
+        Ok(match code {
+            Some(code) if !invalid => ErrorMembers::Fields(ErrorSpans { code, message }),
+            _ => ErrorMembers::Invalid,
+        })
     }
 
     /// Consumes `{` and blank; `false` when the object is empty (and closed).
