@@ -51,6 +51,8 @@
 #![forbid(unsafe_code)]
 
 mod code;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 pub mod envelope;
 mod error;
 pub mod layer;
