@@ -42,7 +42,12 @@ pub struct EmulatorBody {
 
 enum Kind {
     Full(Option<Bytes>),
-    Truncated { part: Option<Bytes>, promised: u64 },
+    Truncated {
+        part: Option<Bytes>,
+        promised: u64,
+        /// Whether the body has once answered `Pending` since the part.
+        paused: bool,
+    },
     Events(Events),
 }
 
@@ -50,6 +55,8 @@ struct Events {
     events: VecDeque<Bytes>,
     /// Cuts the stream after the events left, instead of ending it.
     truncated: bool,
+    /// Whether the body has once answered `Pending` before the cut.
+    paused: bool,
     interval: Duration,
     sleep: Option<Pin<Box<Sleep>>>,
 }
@@ -68,6 +75,7 @@ impl EmulatorBody {
             kind: Kind::Truncated {
                 part: Some(bytes.slice(..bytes.len() / 2)),
                 promised,
+                paused: false,
             },
         }
     }
@@ -79,6 +87,7 @@ impl EmulatorBody {
             kind: Kind::Events(Events {
                 events: events.into(),
                 truncated,
+                paused: false,
                 interval,
                 sleep: None,
             }),
@@ -103,10 +112,18 @@ impl Body for EmulatorBody {
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         match &mut self.get_mut().kind {
             Kind::Full(bytes) => Poll::Ready(bytes.take().map(|bytes| Ok(Frame::data(bytes)))),
-            Kind::Truncated { part, .. } => Poll::Ready(Some(match part.take() {
-                Some(part) => Ok(Frame::data(part)),
-                None => Err(cut_short()),
-            })),
+            Kind::Truncated { part, paused, .. } => {
+                if let Some(part) = part.take() {
+                    return Poll::Ready(Some(Ok(Frame::data(part))));
+                }
+                // hyper flushes what it holds when the body is pending: the
+                // head and the part reach the client before the cut.
+                if !std::mem::replace(paused, true) {
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                Poll::Ready(Some(Err(cut_short())))
+            }
             Kind::Events(events) => events.poll_event(cx),
         }
     }
@@ -137,11 +154,16 @@ impl Events {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         if self.events.is_empty() {
-            return Poll::Ready(if std::mem::take(&mut self.truncated) {
-                Some(Err(cut_short()))
-            } else {
-                None
-            });
+            if !self.truncated {
+                return Poll::Ready(None);
+            }
+            // As for a truncated body: let hyper flush the events first.
+            if !std::mem::replace(&mut self.paused, true) {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            self.truncated = false;
+            return Poll::Ready(Some(Err(cut_short())));
         }
         if !self.interval.is_zero() {
             let interval = self.interval;

@@ -50,10 +50,11 @@ impl Log {
     }
 
     /// The entry of the call answered with `request_id`.
-    pub fn find(&self, request_id: &str) -> Option<LogEntry> {
+    pub fn find(&self, request_id: impl AsRef<str>) -> Option<LogEntry> {
+        let request_id = request_id.as_ref();
         lock(&self.entries)
             .iter()
-            .find(|entry| entry.request_id == *request_id)
+            .find(|entry| entry.request_id == request_id)
             .cloned()
     }
 
