@@ -898,7 +898,7 @@ async fn a_delay_answers_late_over_the_socket() {
         .oneshot(cvm(&emulator, "DescribeZones", json!({})))
         .await
         .unwrap();
-    let entry = emulator.log().find(&request_id(&response)).unwrap();
+    let entry = emulator.log().find(request_id(&response)).unwrap();
     assert_eq!(entry.outcome(), &Outcome::Success);
     assert_eq!(entry.delay(), Some(Duration::from_millis(30)));
 }
@@ -1124,7 +1124,7 @@ async fn the_log_names_request_id_caller_action_and_outcome_never_the_key() {
 
     let log = emulator.log();
     assert_eq!(log.len(), 2);
-    let first = log.find(&request_id(&ok)).unwrap();
+    let first = log.find(request_id(&ok)).unwrap();
     assert_eq!(first.action(), Some("DescribeZones"));
     assert_eq!(first.secret_id(), Some(SECRET_ID));
     assert_eq!(first.outcome(), &Outcome::Success);
