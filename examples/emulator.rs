@@ -31,7 +31,7 @@ usage: emulator [--listen ADDR] [--rate-limit N] [--internal-error-rate P]
   --delay-ms MS              delay answers by MS milliseconds (with --delay-rate, default 1)
   --delay-rate P             how often --delay-ms applies
   --instances N              instances seeded in ap-guangzhou (default 50)
-  --seed N                   seed of the fleet, RequestIds and fault draws
+  --seed N                   seed of the fleet and the fault draws
 
 Credentials come from TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY
 (and TENCENTCLOUD_SESSION_TOKEN for temporary ones).";

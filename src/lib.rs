@@ -57,6 +57,8 @@ pub mod envelope;
 mod error;
 pub mod layer;
 mod request_id;
+#[cfg(feature = "reqwest")]
+pub mod reqwest;
 pub mod retry;
 pub mod sign;
 

@@ -1099,6 +1099,13 @@ async fn every_answer_has_its_own_uuid_request_id_and_a_date() {
         .await
         .unwrap_err();
     ids.push(err.request_id().unwrap().as_str().to_owned());
+    // Another emulator, with the same seed, still answers with other ids.
+    let twin = builder().start().await.unwrap();
+    let response = client()
+        .oneshot(cvm(&twin, "DescribeZones", json!({})))
+        .await
+        .unwrap();
+    ids.push(request_id(&response).as_str().to_owned());
     for id in &ids {
         let groups: Vec<_> = id.split('-').map(str::len).collect();
         assert_eq!(groups, [8, 4, 4, 4, 12], "{id}");

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::{Emulator, EmulatorService, Fault};
 use crate::sign::Credentials;
 
-/// The seed of the fleet, the RequestIds and the fault draws, unless set.
+/// The seed of the fleet and the fault draws, unless set.
 const DEFAULT_SEED: u64 = 0x7e4c_e17e_c10d_0003;
 
 /// Configures an [`Emulator`], or an [`EmulatorService`] to call in process.
@@ -122,8 +122,8 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Seeds the fleet's instance ids, the RequestIds and the random fault
-    /// draws.
+    /// Seeds the fleet's instance ids and the random fault draws.
+    /// RequestIds are random whatever the seed, unique across runs.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self

@@ -79,7 +79,9 @@ impl EmulatorService {
                 log: Log::new(),
                 clock_offset_seconds: builder.clock_offset_seconds,
                 event_interval: builder.event_interval,
-                request_ids: Mutex::new(fastrand::Rng::with_seed(builder.seed.wrapping_add(2))),
+                // Not from the seed: RequestIds must differ between runs and
+                // between emulators, as the API's do.
+                request_ids: Mutex::new(fastrand::Rng::new()),
                 credentials: builder.credentials,
             }),
         }
