@@ -1193,3 +1193,27 @@ async fn dropping_the_emulator_stops_it() {
     }
     assert!(log.is_empty());
 }
+
+#[tokio::test]
+async fn oversized_bodies_and_other_methods_are_refused_in_envelopes() {
+    let service = builder().into_service();
+    let envelope = |response: Response<tower_tencentcloud::emulator::EmulatorBody>| async move {
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        serde_json::from_slice::<Value>(&body).unwrap()["Response"]["Error"]["Code"].clone()
+    };
+
+    let oversized = Request::post("http://127.0.0.1/")
+        .header("x-tc-action", "DescribeZones")
+        .body(Full::new(Bytes::from(vec![b' '; (10 << 20) + 1])))
+        .unwrap();
+    let response = service.clone().oneshot(oversized).await.unwrap();
+    assert_eq!(envelope(response).await, "RequestSizeLimitExceeded");
+
+    let mut get = ActionRequest::new("cvm", "2017-03-12", "DescribeZones")
+        .endpoint("http://127.0.0.1:1")
+        .build()
+        .unwrap();
+    *get.method_mut() = http::Method::GET;
+    let response = service.oneshot(get).await.unwrap();
+    assert_eq!(envelope(response).await, "UnsupportedOperation");
+}

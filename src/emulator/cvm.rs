@@ -1,13 +1,12 @@
 //! cvm 2017-03-12: a seeded fleet and the actions that read and change it.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 use bytes::Bytes;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::faults::lock;
 use super::params::Params;
 use super::reply::{ApiFailure, success_envelope};
 use crate::RequestId;
@@ -227,7 +226,7 @@ impl Cvm {
             }
             None => return Err(ApiFailure::missing_parameter("Region")),
         };
-        let mut fleet = lock(&self.fleet);
+        let mut fleet = self.fleet.lock().unwrap_or_else(PoisonError::into_inner);
         match call.action {
             "DescribeZones" => Ok(describe_zones(call, region)),
             "DescribeInstances" => fleet.describe_instances(call, region, &params),
@@ -605,7 +604,9 @@ mod tests {
     #[test]
     fn the_same_seed_seeds_the_same_fleet() {
         let ids = |cvm: &Cvm| {
-            lock(&cvm.fleet)
+            cvm.fleet
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
                 .instances
                 .iter()
                 .map(|instance| instance.instance_id.clone())

@@ -1,7 +1,7 @@
 //! Failures on demand: injected for the next calls, or drawn at random rates.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 /// A failure the emulator can answer with instead of the action's answer.
@@ -129,14 +129,17 @@ impl FaultPlan {
     }
 
     pub(crate) fn inject(&self, injection: Injection) {
-        lock(&self.injected).push_back(injection);
+        self.injected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push_back(injection);
     }
 
     /// The fault for a call of `action`, if any: the first matching
     /// injection, else at most one fault drawn from the rates.
     pub(crate) fn draw(&self, action: &str, streaming: bool) -> Option<Fault> {
         {
-            let mut injected = lock(&self.injected);
+            let mut injected = self.injected.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(index) = injected
                 .iter()
                 .position(|injection| injection.matches(action, streaming))
@@ -155,7 +158,11 @@ impl FaultPlan {
         }
         // One draw decides among all faults: their rates add up, so that a
         // call suffers at most one.
-        let mut draw = lock(&self.rng).f64();
+        let mut draw = self
+            .rng
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .f64();
         for (fault, rate) in &self.rates {
             if draw < *rate {
                 return fault.applies_to(streaming).then(|| fault.clone());
@@ -164,14 +171,6 @@ impl FaultPlan {
         }
         None
     }
-}
-
-/// A poisoned lock only means a test panicked elsewhere; the data is still
-/// consistent, since no critical section here can panic halfway.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -1,10 +1,9 @@
 //! The record of every call the emulator answered.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use super::faults::lock;
 use crate::{Code, RequestId};
 
 /// The calls an emulator answered, oldest first, shared by every clone.
@@ -41,18 +40,26 @@ impl Log {
 
     pub(crate) fn record(&self, entry: LogEntry) {
         tracing::debug!(target: "tower_tencentcloud::emulator", "{entry}");
-        lock(&self.entries).push(entry);
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(entry);
     }
 
     /// A copy of the entries, oldest first.
     pub fn entries(&self) -> Vec<LogEntry> {
-        lock(&self.entries).clone()
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The entry of the call answered with `request_id`.
     pub fn find(&self, request_id: impl AsRef<str>) -> Option<LogEntry> {
         let request_id = request_id.as_ref();
-        lock(&self.entries)
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
             .iter()
             .find(|entry| entry.request_id == request_id)
             .cloned()
@@ -60,7 +67,10 @@ impl Log {
 
     /// How many calls were answered.
     pub fn len(&self) -> usize {
-        lock(&self.entries).len()
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 
     /// Whether no call was answered yet.
@@ -70,7 +80,10 @@ impl Log {
 
     /// Forgets every entry.
     pub fn clear(&self) {
-        lock(&self.entries).clear();
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 }
 

@@ -1,11 +1,9 @@
 //! Requests per second per (SecretId, action), as the API limits them.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 use tokio::time::Instant;
-
-use super::faults::lock;
 
 /// A token bucket per (SecretId, action): `limit` calls at once, refilled at
 /// `limit` per second, on tokio's clock so that a paused clock drives it.
@@ -44,7 +42,7 @@ impl RateLimiter {
             return Err(0);
         }
         let now = Instant::now();
-        let mut buckets = lock(&self.buckets);
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         let bucket = buckets
             .entry((secret_id.to_owned(), action.to_owned()))
             .or_insert(Bucket {

@@ -5,7 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -16,7 +16,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use super::auth::{self, Caller};
 use super::body::EmulatorBody;
 use super::cvm::{self, Cvm, CvmCall};
-use super::faults::{FaultPlan, lock};
+use super::faults::FaultPlan;
 use super::log::{Log, LogEntry, Outcome};
 use super::ratelimit::RateLimiter;
 use super::reply::{self, ApiFailure};
@@ -58,6 +58,9 @@ pub struct EmulatorService {
     state: Arc<State>,
 }
 
+/// Everything the calls share. Its locks are taken even when poisoned: a
+/// panic elsewhere (a failed test assertion) leaves no critical section
+/// halfway, so the data is still consistent.
 struct State {
     credentials: Vec<Credentials>,
     rate_limiter: RateLimiter,
@@ -189,7 +192,12 @@ impl State {
         B::Error: Into<BoxError>,
     {
         let (parts, body) = request.into_parts();
-        let request_id = reply::new_request_id(&mut lock(&self.request_ids));
+        let request_id = reply::new_request_id(
+            &mut self
+                .request_ids
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
         let mut entry = LogEntry {
             request_id: request_id.clone(),
             secret_id: auth::claimed_secret_id(&parts),
@@ -201,26 +209,24 @@ impl State {
             delay: None,
         };
         let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
-            Ok(collected) => Ok(collected.to_bytes()),
-            Err(err) if err.is::<LengthLimitError>() => Err(ApiFailure::new(
-                "RequestSizeLimitExceeded",
-                format!("The request body is larger than {MAX_REQUEST_BODY} bytes."),
-            )),
+            Ok(collected) => Some(collected.to_bytes()),
+            Err(err) if err.is::<LengthLimitError>() => None,
             // The client went away or sent garbage: nobody to answer.
             Err(err) => return Err(io::Error::other(err)),
         };
         let now = self.now();
         let unix_now = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
 
-        let admitted = body
-            .as_ref()
-            .map_err(Clone::clone)
-            .and_then(|body| self.admit(&parts, body, unix_now));
-        let (admitted, body) = match (admitted, body) {
-            (Ok(admitted), Ok(body)) => (admitted, body),
-            (Err(failure), _) | (Ok(_), Err(failure)) => {
-                return Ok(self.fail(entry, &request_id, &failure, now));
-            }
+        let Some(body) = body else {
+            let too_large = ApiFailure::new(
+                "RequestSizeLimitExceeded",
+                format!("The request body is larger than {MAX_REQUEST_BODY} bytes."),
+            );
+            return Ok(self.fail(entry, &request_id, &too_large, now));
+        };
+        let admitted = match self.admit(&parts, &body, unix_now) {
+            Ok(admitted) => admitted,
+            Err(failure) => return Ok(self.fail(entry, &request_id, &failure, now)),
         };
 
         let streaming = matches!(&admitted.route, Route::Chat(chat) if chat.streaming());
