@@ -39,7 +39,11 @@ Credentials come from TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY
 #[tokio::main]
 async fn main() -> ExitCode {
     let builder = match parse(std::env::args().skip(1)) {
-        Ok(builder) => builder,
+        Ok(Some(builder)) => builder,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
         Err(message) => {
             eprintln!("emulator: {message}\n\n{USAGE}");
             return ExitCode::from(2);
@@ -74,13 +78,14 @@ async fn main() -> ExitCode {
     }
 }
 
-fn parse(mut args: impl Iterator<Item = String>) -> Result<EmulatorBuilder, String> {
+/// The emulator the flags describe; `None` for `--help`.
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<EmulatorBuilder>, String> {
     let mut builder = Emulator::builder();
     let mut delay = None;
     let mut delay_rate = 1.0;
     while let Some(flag) = args.next() {
         if flag == "--help" || flag == "-h" {
-            return Err("help".to_owned());
+            return Ok(None);
         }
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let rate = || parse_rate(&flag, &value);
@@ -111,7 +116,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<EmulatorBuilder, Stri
     if let Some(delay) = delay {
         builder = builder.fault_rate(Fault::Delay(delay), delay_rate);
     }
-    Ok(builder)
+    Ok(Some(builder))
 }
 
 fn parse_number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, String> {

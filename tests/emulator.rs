@@ -1150,7 +1150,8 @@ async fn the_log_names_request_id_caller_action_and_outcome_never_the_key() {
     );
 
     let printed = format!(
-        "{emulator:?} {:?} {log:?} {}",
+        "{emulator:?} {:?} {:?} {log:?} {}",
+        builder(),
         emulator.service(),
         log.entries()
             .iter()

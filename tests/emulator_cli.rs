@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -19,9 +20,14 @@ use tower_tencentcloud::{EnvelopeLayer, RequestId};
 const SECRET_ID: &str = "AKIDcommandline000000000000000000";
 const SECRET_KEY: &str = "command-line-secret-key";
 
-/// Builds the example with this test's features (so that nothing is
+/// Builds the example once with this test's features (so that nothing is
 /// rebuilt when `cargo test` built it already) and returns its path.
 fn emulator_binary() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(build_emulator).clone()
+}
+
+fn build_emulator() -> PathBuf {
     let features = if cfg!(feature = "reqwest") {
         "emulator,reqwest"
     } else {
@@ -111,6 +117,19 @@ async fn prints_its_url_then_a_log_line_per_call() {
         )
     );
     child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn help_prints_the_usage() {
+    let output = Command::new(emulator_binary())
+        .arg("--help")
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with("usage: emulator"), "{stdout}");
+    assert!(stdout.contains("--internal-error-rate P"), "{stdout}");
 }
 
 #[tokio::test]
