@@ -70,11 +70,10 @@ async fn main() -> ExitCode {
     let mut printed = 0;
     loop {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let entries = log.entries();
-        for entry in &entries[printed..] {
+        for entry in log.entries_after(printed) {
             println!("{entry}");
+            printed += 1;
         }
-        printed = entries.len();
     }
 }
 

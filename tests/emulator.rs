@@ -865,6 +865,22 @@ async fn a_truncated_body_is_a_body_error() {
         emulator.log().entries()[0].outcome(),
         &Outcome::BodyTruncated
     );
+
+    // An error answer is cut short as well: the fault is never lost.
+    emulator.inject(Fault::TruncatedBody);
+    let err = client()
+        .oneshot(cvm(&emulator, "DescribeInstances", json!({"Limt": 1})))
+        .await
+        .unwrap_err();
+    assert!(err.is_body(), "{err:?}");
+    assert_eq!(
+        emulator.log().entries()[1].outcome(),
+        &Outcome::BodyTruncated
+    );
+    client()
+        .oneshot(cvm(&emulator, "DescribeInstances", json!({})))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -1161,8 +1177,21 @@ async fn the_log_names_request_id_caller_action_and_outcome_never_the_key() {
     assert!(!printed.contains(SECRET_KEY), "{printed}");
     assert!(printed.contains(SECRET_ID));
 
+    let seen = log.len();
+    client()
+        .oneshot(cvm(&emulator, "DescribeRegions", json!({})))
+        .await
+        .unwrap();
+    let since: Vec<_> = log
+        .entries_after(seen)
+        .iter()
+        .map(|entry| entry.action().unwrap().to_owned())
+        .collect();
+    assert_eq!(since, ["DescribeRegions"]);
+
     log.clear();
     assert!(log.is_empty());
+    assert!(log.entries_after(seen).is_empty());
 }
 
 #[tokio::test]

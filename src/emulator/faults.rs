@@ -93,7 +93,7 @@ impl Injection {
         self
     }
 
-    /// For the next `times` matching calls instead of one.
+    /// For the next `times` matching calls instead of one; 0 injects nothing.
     pub fn times(mut self, times: u32) -> Self {
         self.times = times;
         self
@@ -129,6 +129,9 @@ impl FaultPlan {
     }
 
     pub(crate) fn inject(&self, injection: Injection) {
+        if injection.times == 0 {
+            return;
+        }
         self.injected
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -54,6 +54,24 @@ impl Log {
             .clone()
     }
 
+    /// The entries after the first `count`: what was answered since the
+    /// log had `count` entries.
+    ///
+    /// ```
+    /// # use tower_tencentcloud::emulator::Log;
+    /// # fn watch(log: &Log) {
+    /// let seen = log.len();
+    /// // ... calls ...
+    /// for entry in log.entries_after(seen) {
+    ///     println!("{entry}");
+    /// }
+    /// # }
+    /// ```
+    pub fn entries_after(&self, count: usize) -> Vec<LogEntry> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries.get(count..).unwrap_or_default().to_vec()
+    }
+
     /// The entry of the call answered with `request_id`.
     pub fn find(&self, request_id: impl AsRef<str>) -> Option<LogEntry> {
         let request_id = request_id.as_ref();

@@ -55,9 +55,9 @@ impl Params {
     ) -> Result<u64, ApiFailure> {
         let value = match self.0.get(name) {
             None | Some(Value::Null) => return Ok(default),
-            Some(value) => value
-                .as_u64()
-                .ok_or_else(|| ApiFailure::invalid_parameter_value(name, "not an integer"))?,
+            Some(value) => value.as_u64().ok_or_else(|| {
+                ApiFailure::invalid_parameter_value(name, "not a non-negative integer")
+            })?,
         };
         if !(min..=max).contains(&value) {
             return Err(ApiFailure::invalid_parameter_value(

@@ -15,6 +15,9 @@ use tower::Service;
 
 use super::{EmulatorBuilder, EmulatorService, Injection, Log};
 
+/// The pause after a failed accept.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+
 /// How long connections may take to finish their answers once the
 /// emulator shuts down.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -139,10 +142,12 @@ async fn serve(listener: TcpListener, service: EmulatorService, mut stop: onesho
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
-                // Out of file descriptors, a connection reset before accept:
-                // the listener itself is still good.
+                // A connection reset before accept, or no file descriptor
+                // left: the listener itself is still good.
                 Err(err) => {
                     tracing::debug!(error = %err, "emulator: accept failed");
+                    // Out of descriptors, accepting again at once fails again.
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
                     continue;
                 }
             },

@@ -265,7 +265,11 @@ impl State {
         let answer = match &admitted.route {
             Route::Cvm => match self.cvm.call(&call, &body) {
                 Ok(envelope) => Answer::Envelope(envelope),
-                Err(failure) => return Ok(self.fail(entry, &request_id, &failure, now)),
+                // Still subject to a truncation: the fault is spent either way.
+                Err(failure) => {
+                    entry.outcome = Outcome::Error(Code::new(failure.code.as_str()));
+                    Answer::Envelope(reply::error_envelope(&request_id, &failure))
+                }
             },
             Route::Chat(chat) if chat.streaming() => {
                 let error_after = match fault {
