@@ -177,13 +177,16 @@ struct Admitted {
 }
 
 impl State {
+    /// The emulator's clock: the system's, shifted by the configured offset.
     fn now(&self) -> SystemTime {
         let offset = Duration::from_secs(self.clock_offset_seconds.unsigned_abs());
-        if self.clock_offset_seconds >= 0 {
-            SystemTime::now() + offset
+        let now = SystemTime::now();
+        let shifted = if self.clock_offset_seconds >= 0 {
+            now.checked_add(offset)
         } else {
-            SystemTime::now() - offset
-        }
+            now.checked_sub(offset)
+        };
+        shifted.unwrap_or(now)
     }
 
     async fn answer<B>(&self, request: Request<B>) -> Result<Response<EmulatorBody>, io::Error>
@@ -254,6 +257,9 @@ impl State {
             }
             _ => {}
         }
+        // A delayed answer dates itself when it is sent.
+        let now = self.now();
+        let unix_now = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
 
         let call = CvmCall {
             action: &admitted.action,
