@@ -73,6 +73,8 @@ async fn prints_its_url_then_a_log_line_per_call() {
         .args(["--internal-error-rate", "1"])
         .env("TENCENTCLOUD_SECRET_ID", SECRET_ID)
         .env("TENCENTCLOUD_SECRET_KEY", SECRET_KEY)
+        // A token in the developer's environment would be required of calls.
+        .env_remove("TENCENTCLOUD_SESSION_TOKEN")
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
