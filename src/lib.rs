@@ -46,15 +46,26 @@
 //! carries the [`RequestId`]: `response.extensions().get::<RequestId>()`.
 //! [`envelope::from_slice`] deserializes the action's fields into a type of
 //! yours.
+//!
+//! # Features
+//!
+//! - `emulator`: `emulator`, a local Tencent Cloud API 3.0 emulator to test
+//!   clients against (signature checks, rate limits, faults on demand).
+//! - `reqwest`: `reqwest::ReqwestService`, a `reqwest::Client` as the
+//!   transport under the same layers.
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
 mod code;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 pub mod envelope;
 mod error;
 pub mod layer;
 mod request_id;
+#[cfg(feature = "reqwest")]
+pub mod reqwest;
 pub mod retry;
 pub mod sign;
 

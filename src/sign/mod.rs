@@ -60,3 +60,6 @@ pub use future::ResponseFuture;
 pub use layer::SignLayer;
 pub use service::Sign;
 pub use signer::{ALGORITHM, ServiceName, sign_request};
+// The emulator verifies signatures with the signer's own computation.
+#[cfg(feature = "emulator")]
+pub(crate) use signer::{canonical_request, payload_hash, tc3_signature, utc_date};

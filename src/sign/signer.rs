@@ -97,29 +97,21 @@ where
         Some(service) => service.as_str().to_owned(),
         None => service_from_host(&host)?.to_owned(),
     };
-    let payload_hash = if header_str(request, CONTENT_SHA256)? == Some(UNSIGNED_PAYLOAD) {
-        sha256_hex(UNSIGNED_PAYLOAD.as_bytes())
-    } else {
-        sha256_hex(request.body().payload().as_ref())
-    };
-
-    // Header values are lowercased and trimmed, as the API's signature
-    // documentation prescribes; the SDKs' own values are already so.
-    let canonical_request = format!(
-        "{method}\n{path}\n{query}\ncontent-type:{content_type}\nhost:{host}\n\n{SIGNED_HEADERS}\n{payload_hash}",
-        method = request.method().as_str(),
-        path = request.uri().path(),
-        query = request.uri().query().unwrap_or(""),
-        content_type = content_type.trim().to_ascii_lowercase(),
-        host = host.trim().to_ascii_lowercase(),
+    let unsigned_payload = header_str(request, CONTENT_SHA256)? == Some(UNSIGNED_PAYLOAD);
+    let payload_hash = payload_hash(request.body().payload().as_ref(), unsigned_payload);
+    let canonical_request = canonical_request(
+        request.method().as_str(),
+        request.uri().path(),
+        request.uri().query().unwrap_or(""),
+        [("content-type", content_type), ("host", host.as_str())],
+        &payload_hash,
     );
-    let date = utc_date(timestamp);
-    let scope = format!("{date}/{service}/tc3_request");
-    let string_to_sign = format!(
-        "{ALGORITHM}\n{timestamp}\n{scope}\n{}",
-        sha256_hex(canonical_request.as_bytes())
+    let Tc3Signature { scope, signature } = tc3_signature(
+        credentials.secret_key(),
+        timestamp,
+        &service,
+        &canonical_request,
     );
-    let signature = signature(credentials.secret_key(), &date, &service, &string_to_sign);
 
     let authorization = format!(
         "{ALGORITHM} Credential={}/{scope}, SignedHeaders={SIGNED_HEADERS}, Signature={signature}",
@@ -154,6 +146,67 @@ where
         headers.insert(TOKEN, token);
     }
     Ok(())
+}
+
+/// The SHA-256 the canonical request ends with: of the body, or of
+/// `UNSIGNED-PAYLOAD` when the request exempts its body.
+pub(crate) fn payload_hash(body: &[u8], unsigned_payload: bool) -> String {
+    if unsigned_payload {
+        sha256_hex(UNSIGNED_PAYLOAD.as_bytes())
+    } else {
+        sha256_hex(body)
+    }
+}
+
+/// The canonical request of TC3 over `signed_headers`, given as (lowercase
+/// name, value) in the order of the `SignedHeaders` list.
+///
+/// Shared with the emulator's verifier, so that what is checked is what is
+/// signed.
+pub(crate) fn canonical_request<'a>(
+    method: &str,
+    path: &str,
+    query: &str,
+    signed_headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+    payload_hash: &str,
+) -> String {
+    let mut headers = String::new();
+    let mut names = String::new();
+    for (name, value) in signed_headers {
+        // Values are lowercased and trimmed, as the API's signature
+        // documentation prescribes; the SDKs' own values are already so.
+        let _ = writeln!(headers, "{name}:{}", value.trim().to_ascii_lowercase());
+        if !names.is_empty() {
+            names.push(';');
+        }
+        names.push_str(name);
+    }
+    format!("{method}\n{path}\n{query}\n{headers}\n{names}\n{payload_hash}")
+}
+
+/// The credential scope and the signature of a canonical request.
+pub(crate) struct Tc3Signature {
+    /// `{date}/{service}/tc3_request`.
+    pub(crate) scope: String,
+    /// Lowercase hex.
+    pub(crate) signature: String,
+}
+
+/// Signs `canonical_request` for `service` as of `timestamp`.
+pub(crate) fn tc3_signature(
+    secret_key: &str,
+    timestamp: u64,
+    service: &str,
+    canonical_request: &str,
+) -> Tc3Signature {
+    let date = utc_date(timestamp);
+    let scope = format!("{date}/{service}/tc3_request");
+    let string_to_sign = format!(
+        "{ALGORITHM}\n{timestamp}\n{scope}\n{}",
+        sha256_hex(canonical_request.as_bytes())
+    );
+    let signature = signature(secret_key, &date, service, &string_to_sign);
+    Tc3Signature { scope, signature }
 }
 
 /// The `Host` header, or else the URI's authority.
@@ -230,7 +283,7 @@ fn sha256_hex(data: &[u8]) -> String {
 }
 
 /// The UTC date `YYYY-MM-DD` of a Unix timestamp (the credential scope's date).
-fn utc_date(timestamp: u64) -> String {
+pub(crate) fn utc_date(timestamp: u64) -> String {
     // Howard Hinnant's days-to-civil algorithm, over days since 1970-01-01.
     let days = i64::try_from(timestamp / 86_400).unwrap_or(i64::MAX);
     let z = days + 719_468;

@@ -1,0 +1,401 @@
+//! [`EmulatorService`]: one call, from the request to the answer, in the
+//! order the API gateway checks it.
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::{Method, Request, Response};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+
+use super::auth::{self, Caller};
+use super::body::EmulatorBody;
+use super::cvm::{self, Cvm, CvmCall};
+use super::faults::FaultPlan;
+use super::log::{Log, LogEntry, Outcome};
+use super::ratelimit::RateLimiter;
+use super::reply::{self, ApiFailure};
+use super::stream::{self, Chat};
+use super::{EmulatorBuilder, Fault, Injection};
+use crate::sign::Credentials;
+use crate::{BoxError, Code, RequestId};
+
+/// The largest request body the API accepts.
+const MAX_REQUEST_BODY: usize = 10 << 20;
+
+/// The emulator as a [`tower::Service`]: what the server runs for every
+/// request, callable in process too.
+///
+/// In process, the emulator needs no socket, and a test on a paused tokio
+/// clock drives its rate limits and delays exactly. A
+/// [`Fault::DropConnection`] is an `Err` (`io::ErrorKind::ConnectionAborted`),
+/// and a [`Fault::TruncatedBody`] a body that fails midway.
+///
+/// Clones share the fleet, the rate limits, the faults and the [`Log`];
+/// [`Emulator::service`](super::Emulator::service) is the service of a
+/// running server.
+///
+/// ```
+/// use tower::ServiceBuilder;
+/// use tower_tencentcloud::EnvelopeLayer;
+/// use tower_tencentcloud::emulator::Emulator;
+/// use tower_tencentcloud::sign::{Credentials, SignLayer};
+///
+/// let credentials = Credentials::new("AKIDEXAMPLE", "emulator-secret-key");
+/// let emulator = Emulator::builder().credentials(credentials.clone()).into_service();
+/// let client = ServiceBuilder::new()
+///     .layer(SignLayer::new(credentials))
+///     .layer(EnvelopeLayer::new())
+///     .service(emulator.clone());
+/// ```
+#[derive(Clone)]
+pub struct EmulatorService {
+    state: Arc<State>,
+}
+
+/// Everything the calls share. Its locks are taken even when poisoned: a
+/// panic elsewhere (a failed test assertion) leaves no critical section
+/// halfway, so the data is still consistent.
+struct State {
+    credentials: Vec<Credentials>,
+    rate_limiter: RateLimiter,
+    faults: FaultPlan,
+    cvm: Cvm,
+    log: Log,
+    clock_offset_seconds: i64,
+    event_interval: Duration,
+    request_ids: Mutex<fastrand::Rng>,
+}
+
+impl EmulatorService {
+    pub(crate) fn new(builder: EmulatorBuilder) -> Self {
+        Self {
+            state: Arc::new(State {
+                rate_limiter: RateLimiter::new(builder.rate_limit, builder.action_rate_limits),
+                faults: FaultPlan::new(builder.fault_rates, builder.seed.wrapping_add(1)),
+                cvm: Cvm::seeded(builder.instances, builder.seed),
+                log: Log::new(),
+                clock_offset_seconds: builder.clock_offset_seconds,
+                event_interval: builder.event_interval,
+                // Not from the seed: RequestIds must differ between runs and
+                // between emulators, as the API's do.
+                request_ids: Mutex::new(fastrand::Rng::new()),
+                credentials: builder.credentials,
+            }),
+        }
+    }
+
+    /// The record of every call answered so far.
+    pub fn log(&self) -> Log {
+        self.state.log.clone()
+    }
+
+    /// Answers the next matching call(s) with a fault; see [`Injection`].
+    pub fn inject(&self, injection: impl Into<Injection>) {
+        self.state.faults.inject(injection.into());
+    }
+}
+
+impl fmt::Debug for EmulatorService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Credentials print redacted, but the ids are all a reader needs.
+        let secret_ids: Vec<_> = self
+            .state
+            .credentials
+            .iter()
+            .map(Credentials::secret_id)
+            .collect();
+        f.debug_struct("EmulatorService")
+            .field("secret_ids", &secret_ids)
+            .field("calls", &self.state.log.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B> tower::Service<Request<B>> for EmulatorService
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<EmulatorBody>;
+    type Error = io::Error;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let state = Arc::clone(&self.state);
+        ResponseFuture(Box::pin(async move { state.answer(request).await }))
+    }
+}
+
+/// The future of an [`EmulatorService`] call.
+pub struct ResponseFuture(
+    Pin<Box<dyn Future<Output = Result<Response<EmulatorBody>, io::Error>> + Send>>,
+);
+
+impl Future for ResponseFuture {
+    type Output = Result<Response<EmulatorBody>, io::Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+impl fmt::Debug for ResponseFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+/// Where a call goes once it is signed and named.
+enum Route {
+    Cvm,
+    Chat(Chat),
+}
+
+/// What a call is answered with, before faults.
+enum Answer {
+    Envelope(Bytes),
+    Events(Vec<Bytes>),
+}
+
+/// A call that passed every check: who, what, and where to.
+struct Admitted {
+    caller: Caller,
+    action: String,
+    region: Option<String>,
+    route: Route,
+}
+
+impl State {
+    /// The emulator's clock: the system's, shifted by the configured offset.
+    fn now(&self) -> SystemTime {
+        let offset = Duration::from_secs(self.clock_offset_seconds.unsigned_abs());
+        let now = SystemTime::now();
+        let shifted = if self.clock_offset_seconds >= 0 {
+            now.checked_add(offset)
+        } else {
+            now.checked_sub(offset)
+        };
+        shifted.unwrap_or(now)
+    }
+
+    async fn answer<B>(&self, request: Request<B>) -> Result<Response<EmulatorBody>, io::Error>
+    where
+        B: http_body::Body,
+        B::Error: Into<BoxError>,
+    {
+        let (parts, body) = request.into_parts();
+        let request_id = reply::new_request_id(
+            &mut self
+                .request_ids
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        let mut entry = LogEntry {
+            request_id: request_id.clone(),
+            secret_id: auth::claimed_secret_id(&parts),
+            action: auth::header(&parts, "x-tc-action")
+                .ok()
+                .flatten()
+                .map(str::to_owned),
+            outcome: Outcome::Success,
+            delay: None,
+        };
+        let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
+            Ok(collected) => Some(collected.to_bytes()),
+            Err(err) if err.is::<LengthLimitError>() => None,
+            // The client went away or sent garbage: nobody to answer.
+            Err(err) => return Err(io::Error::other(err)),
+        };
+        let now = self.now();
+        let unix_now = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+
+        let Some(body) = body else {
+            let too_large = ApiFailure::new(
+                "RequestSizeLimitExceeded",
+                format!("The request body is larger than {MAX_REQUEST_BODY} bytes."),
+            );
+            return Ok(self.fail(entry, &request_id, &too_large, now));
+        };
+        let admitted = match self.admit(&parts, &body, unix_now) {
+            Ok(admitted) => admitted,
+            Err(failure) => return Ok(self.fail(entry, &request_id, &failure, now)),
+        };
+
+        let streaming = matches!(&admitted.route, Route::Chat(chat) if chat.streaming());
+        let fault = self.faults.draw(&admitted.action, streaming);
+        match fault {
+            Some(Fault::InternalError) => {
+                return Ok(self.fail(entry, &request_id, &ApiFailure::internal_error(), now));
+            }
+            Some(Fault::BadGateway) => {
+                entry.outcome = Outcome::BadGateway;
+                self.log.record(entry);
+                return Ok(reply::bad_gateway(now));
+            }
+            Some(Fault::DropConnection) => {
+                entry.outcome = Outcome::ConnectionDropped;
+                self.log.record(entry);
+                return Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "the emulator dropped the connection (Fault::DropConnection)",
+                ));
+            }
+            Some(Fault::Delay(delay)) => {
+                entry.delay = Some(delay);
+                tokio::time::sleep(delay).await;
+            }
+            _ => {}
+        }
+        // A delayed answer dates itself when it is sent.
+        let now = self.now();
+        let unix_now = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+
+        let call = CvmCall {
+            action: &admitted.action,
+            region: admitted.region.as_deref(),
+            secret_id: &admitted.caller.secret_id,
+            request_id: &request_id,
+            now: unix_now,
+        };
+        let answer = match &admitted.route {
+            Route::Cvm => match self.cvm.call(&call, &body) {
+                Ok(envelope) => Answer::Envelope(envelope),
+                // Still subject to a truncation: the fault is spent either way.
+                Err(failure) => {
+                    entry.outcome = Outcome::Error(Code::new(failure.code.as_str()));
+                    Answer::Envelope(reply::error_envelope(&request_id, &failure))
+                }
+            },
+            Route::Chat(chat) if chat.streaming() => {
+                let error_after = match fault {
+                    Some(Fault::StreamError { after_events }) => {
+                        entry.outcome = Outcome::StreamError { after_events };
+                        Some(after_events)
+                    }
+                    _ => None,
+                };
+                Answer::Events(chat.events(&request_id, unix_now, error_after))
+            }
+            Route::Chat(chat) => Answer::Envelope(chat.envelope(&request_id, unix_now)),
+        };
+
+        let truncated = fault == Some(Fault::TruncatedBody);
+        if truncated {
+            entry.outcome = Outcome::BodyTruncated;
+        }
+        self.log.record(entry);
+        Ok(match answer {
+            Answer::Envelope(envelope) if truncated => {
+                reply::json(EmulatorBody::truncated(envelope), now)
+            }
+            Answer::Envelope(envelope) => reply::json(EmulatorBody::full(envelope), now),
+            Answer::Events(mut events) => {
+                if truncated {
+                    events.truncate(1);
+                }
+                let body = EmulatorBody::events(events, self.event_interval, truncated);
+                reply::event_stream(body, &request_id, now)
+            }
+        })
+    }
+
+    /// The gateway's checks, in its order: the call is named, signed, known,
+    /// and within its rate.
+    fn admit(
+        &self,
+        parts: &http::request::Parts,
+        body: &[u8],
+        now: u64,
+    ) -> Result<Admitted, ApiFailure> {
+        if parts.method != Method::POST {
+            return Err(ApiFailure::new(
+                "UnsupportedOperation",
+                format!(
+                    "The emulator accepts POST requests with JSON parameters, not {}.",
+                    parts.method
+                ),
+            ));
+        }
+        let action = auth::header(parts, "x-tc-action")?
+            .filter(|action| !action.is_empty())
+            .ok_or_else(|| ApiFailure::missing_parameter("Action"))?
+            .to_owned();
+        let version = auth::header(parts, "x-tc-version")?
+            .filter(|version| !version.is_empty())
+            .ok_or_else(|| ApiFailure::missing_parameter("Version"))?;
+        let region = auth::header(parts, "x-tc-region")?
+            .filter(|region| !region.is_empty())
+            .map(str::to_owned);
+
+        let caller = auth::verify(parts, body, &self.credentials, now)?;
+
+        let no_such_version = || {
+            ApiFailure::new(
+                "NoSuchVersion",
+                format!(
+                    "The requested version `{version}` of service `{}` does not exist.",
+                    caller.service
+                ),
+            )
+        };
+        let invalid_action = || {
+            ApiFailure::new(
+                "InvalidAction",
+                format!(
+                    "The action `{action}` of service `{}` is not valid for this version.",
+                    caller.service
+                ),
+            )
+        };
+        let route = match caller.service.as_str() {
+            "cvm" if version != cvm::VERSION => return Err(no_such_version()),
+            "cvm" if cvm::is_action(&action) => Route::Cvm,
+            stream::SERVICE if version != stream::VERSION => return Err(no_such_version()),
+            stream::SERVICE if action == stream::ACTION => Route::Chat(Chat::parse(body)?),
+            _ => return Err(invalid_action()),
+        };
+
+        if let Err(limit) = self.rate_limiter.acquire(&caller.secret_id, &action) {
+            return Err(ApiFailure::new(
+                "RequestLimitExceeded",
+                format!(
+                    "Your current request times exceed the frequency limit `{limit}` for a second \
+                     of `{action}`. Please reduce the frequency of calls."
+                ),
+            ));
+        }
+        Ok(Admitted {
+            caller,
+            action,
+            region,
+            route,
+        })
+    }
+
+    /// Answers with an error envelope, and logs it.
+    fn fail(
+        &self,
+        mut entry: LogEntry,
+        request_id: &RequestId,
+        failure: &ApiFailure,
+        now: SystemTime,
+    ) -> Response<EmulatorBody> {
+        entry.outcome = Outcome::Error(Code::new(failure.code.as_str()));
+        self.log.record(entry);
+        reply::json(
+            EmulatorBody::full(reply::error_envelope(request_id, failure)),
+            now,
+        )
+    }
+}

@@ -1,0 +1,171 @@
+//! The emulator accepts what the official Python SDK
+//! (`tencentcloud-sdk-python-common`) sends, and the SDK reads what the
+//! emulator answers: `CommonClient` over HTTP against an in-process
+//! emulator (tests/python/emulator_calls.py).
+//!
+//! The interpreter is `$TENCENTCLOUD_TEST_PYTHON`, or else `.venv/bin/python`
+//! in the crate; `.ci/python-setup` creates that venv.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+use tower_tencentcloud::emulator::{Emulator, Outcome};
+use tower_tencentcloud::sign::Credentials;
+
+const SECRET_ID: &str = "AKIDpythonsdk000000000000000000000";
+const SECRET_KEY: &str = "python-sdk-secret-key-0000000000";
+
+fn python() -> PathBuf {
+    let python = std::env::var_os("TENCENTCLOUD_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+    assert!(
+        python.exists(),
+        "no Python with the official SDK at {}: run `.ci/python-setup` in the crate \
+         (it runs `python3 -m venv .venv && .venv/bin/pip install tencentcloud-sdk-python-common`), \
+         or point TENCENTCLOUD_TEST_PYTHON at an interpreter that has the package",
+        python.display()
+    );
+    python
+}
+
+/// Runs the calls through the SDK, in a blocking thread so that the
+/// emulator keeps serving meanwhile.
+async fn run_sdk(emulator: &Emulator, calls: Vec<Value>) -> Vec<Value> {
+    let job = json!({
+        "endpoint": emulator.addr().to_string(),
+        "calls": calls,
+    });
+    tokio::task::spawn_blocking(move || {
+        let script =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/emulator_calls.py");
+        let mut child = Command::new(python())
+            .arg(script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the Python interpreter");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(&serde_json::to_vec(&job).unwrap())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "emulator_calls.py failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice::<Vec<Value>>(&output.stdout).unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn cvm_call(action: &str, params: Value, secret_key: &str) -> Value {
+    json!({
+        "service": "cvm",
+        "version": "2017-03-12",
+        "action": action,
+        "region": "ap-guangzhou",
+        "params": params,
+        "secret_id": SECRET_ID,
+        "secret_key": secret_key,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_sdk_calls_the_emulator() {
+    let emulator = Emulator::builder()
+        .credentials(Credentials::new(SECRET_ID, SECRET_KEY))
+        .instances(12)
+        .action_rate_limit("DescribeZones", 3)
+        .start()
+        .await
+        .unwrap();
+
+    let mut calls = vec![
+        cvm_call(
+            "DescribeInstances",
+            json!({"Offset": 10, "Limit": 5}),
+            SECRET_KEY,
+        ),
+        cvm_call("DescribeInstances", json!({}), "not-the-secret-key"),
+        json!({
+            "service": "hunyuan",
+            "version": "2023-09-01",
+            "action": "ChatCompletions",
+            "region": "ap-guangzhou",
+            "params": {
+                "Model": "hunyuan-lite",
+                "Messages": [{"Role": "user", "Content": "streamed to the SDK"}],
+                "Stream": true,
+            },
+            "secret_id": SECRET_ID,
+            "secret_key": SECRET_KEY,
+            "sse": true,
+        }),
+    ];
+    // A burst over the limit of 3 a second.
+    calls.extend((0..8).map(|_| cvm_call("DescribeZones", json!({}), SECRET_KEY)));
+    let results = run_sdk(&emulator, calls).await;
+    let log = emulator.log();
+
+    // A successful DescribeInstances, paged as asked.
+    let described = &results[0]["response"];
+    assert_eq!(described["TotalCount"], 12, "{}", results[0]);
+    assert_eq!(described["InstanceSet"].as_array().unwrap().len(), 2);
+    let request_id = described["RequestId"].as_str().unwrap();
+    assert_eq!(log.find(request_id).unwrap().outcome(), &Outcome::Success);
+
+    // A wrong key: the SDK raises the emulator's error.
+    assert_eq!(
+        results[1]["code"], "AuthFailure.SignatureFailure",
+        "{}",
+        results[1]
+    );
+    let request_id = results[1]["request_id"].as_str().unwrap();
+    assert_eq!(
+        log.find(request_id).unwrap().outcome(),
+        &Outcome::Error("AuthFailure.SignatureFailure".into())
+    );
+
+    // The stream, event by event, as the SDK parses it.
+    let events = results[2]["events"].as_array().expect("events");
+    let text: String = events
+        .iter()
+        .map(|event| {
+            let data: Value = serde_json::from_str(event["data"].as_str().unwrap()).unwrap();
+            data["Choices"][0]["Delta"]["Content"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(text, "streamed to the SDK");
+
+    // The burst: the first three pass, later ones are throttled.
+    let burst = &results[3..];
+    assert!(
+        burst[..3]
+            .iter()
+            .all(|result| result.get("response").is_some()),
+        "{burst:?}"
+    );
+    let throttled: Vec<_> = burst
+        .iter()
+        .filter(|result| result["code"] == "RequestLimitExceeded")
+        .collect();
+    assert!(!throttled.is_empty(), "{burst:?}");
+    for result in throttled {
+        let request_id = result["request_id"].as_str().unwrap();
+        assert_eq!(
+            log.find(request_id).unwrap().outcome(),
+            &Outcome::Error("RequestLimitExceeded".into())
+        );
+    }
+}
