@@ -1275,3 +1275,21 @@ async fn stream_events_come_an_interval_apart_on_tokios_clock() {
     }
     assert_eq!(arrivals, [1, 2, 3, 4]);
 }
+
+#[tokio::test]
+async fn the_log_keeps_the_parameters_of_every_attempt() {
+    let emulator = builder().start().await.unwrap();
+    emulator.inject(Injection::new(Fault::InternalError).action("DescribeInstances"));
+    let request = cvm(&emulator, "DescribeInstances", json!({"Limit": 7}));
+    let sent = request.body().clone().collect().await.unwrap().to_bytes();
+    let response = retrying_client().oneshot(request).await.unwrap();
+
+    let entries = emulator.log().entries();
+    assert_eq!(entries.len(), 2, "the failed attempt and its replay");
+    assert!(entries.iter().all(|entry| entry.params() == &sent[..]));
+    assert_eq!(entries[1].request_id(), &request_id(&response));
+    assert_eq!(
+        serde_json::from_slice::<Value>(entries[0].params()).unwrap(),
+        json!({"Limit": 7})
+    );
+}

@@ -4,6 +4,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use crate::{Code, RequestId};
 
 /// The calls an emulator answered, oldest first, shared by every clone.
@@ -115,6 +117,7 @@ pub struct LogEntry {
     pub(crate) action: Option<String>,
     pub(crate) outcome: Outcome,
     pub(crate) delay: Option<Duration>,
+    pub(crate) params: Bytes,
 }
 
 impl LogEntry {
@@ -142,6 +145,15 @@ impl LogEntry {
     /// The delay of a [`Fault::Delay`](super::Fault::Delay) before the answer.
     pub fn delay(&self) -> Option<Duration> {
         self.delay
+    }
+
+    /// The request body as received: the action's JSON parameters. Empty
+    /// when the body was refused as too large.
+    ///
+    /// A test that puts a marker of its own in each request's parameters
+    /// finds every attempt of that request here, replays included.
+    pub fn params(&self) -> &[u8] {
+        &self.params
     }
 }
 

@@ -210,9 +210,14 @@ impl State {
                 .map(str::to_owned),
             outcome: Outcome::Success,
             delay: None,
+            params: Bytes::new(),
         };
         let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
-            Ok(collected) => Some(collected.to_bytes()),
+            Ok(collected) => {
+                let body = collected.to_bytes();
+                entry.params = body.clone();
+                Some(body)
+            }
             Err(err) if err.is::<LengthLimitError>() => None,
             // The client went away or sent garbage: nobody to answer.
             Err(err) => return Err(io::Error::other(err)),
