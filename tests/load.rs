@@ -17,9 +17,9 @@
 //! cargo test --all-features --test load -- --nocapture
 //! ```
 
-#![allow(unsafe_code)]
+#[path = "support/counting_allocator.rs"]
+mod counting_allocator;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -59,7 +59,7 @@ const CALLS_PER_SECOND: u32 = 1_250;
 /// The rate limit of each action, per second: DescribeInstances, nine calls
 /// in ten, comes at 1,125 a second, so about one in ten is throttled.
 const RATE_LIMIT: u32 = 1_000;
-/// What the heap in use (counted by the allocator below) may grow by from
+/// What the heap in use (counted by `counting_allocator`) may grow by from
 /// the end of the warm-up wave to the end of the run, each measured once
 /// the wave's client is dropped and every task has ended. Measured: +2.4
 /// MiB, the emulator's fleet keeping every launched instance and its
@@ -73,44 +73,6 @@ const HEAP_MARGIN_KIB: u64 = 6 * 1024;
 const RSS_MARGIN_KIB: u64 = 64 * 1024;
 /// A hang guard: the run normally takes seconds.
 const RUN_LIMIT: Duration = Duration::from_secs(600);
-
-/// The system allocator, counting the bytes in use: the heap the run
-/// keeps, free of the allocator's own caching that RSS also shows.
-struct CountingAllocator;
-
-static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded unchanged to `System`, which upholds
-// `GlobalAlloc`'s contract; the counter only observes the sizes.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller's `layout` is passed on as received.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `System` with this `layout`.
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: forwarded unchanged; `ptr` and `layout` come from `System`.
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            LIVE_BYTES.fetch_add(new_size, Ordering::Relaxed);
-            LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
-        }
-        new
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 const SECRET_ID: &str = "AKIDloadtest000000000000000000000";
 const SECRET_KEY: &str = "load-test-secret-key";
@@ -269,7 +231,7 @@ fn stop_reason(kind: Kind, error: &Error, attempts: u32) -> Stop {
 
 /// The heap in use, from the counting allocator.
 fn heap_kib() -> u64 {
-    (LIVE_BYTES.load(Ordering::Relaxed) / 1024) as u64
+    (counting_allocator::heap_bytes() / 1024) as u64
 }
 
 /// VmRSS: what the process holds, the allocator's free but kept pages
