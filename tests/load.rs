@@ -370,8 +370,19 @@ async fn wave(
         .collect()
 }
 
+/// How often the writes passed the rate limit (after which the action may
+/// have run, as far as the client can tell), from the emulator's log.
+#[derive(Debug, Default)]
+struct WritesSeen {
+    /// Writes without a ClientToken that passed it once, or never.
+    unmarked_once: usize,
+    unmarked_never: usize,
+    /// Writes with a ClientToken that passed it more than once: replays.
+    tokened_replayed: usize,
+}
+
 /// Checks one wave's records against the emulator's log of the same calls.
-fn check_against_log(first: usize, records: &[Record], log: &[LogEntry]) {
+fn check_against_log(first: usize, records: &[Record], log: &[LogEntry], writes: &mut WritesSeen) {
     let mut by_marker: HashMap<String, Vec<&LogEntry>> = HashMap::new();
     for entry in log {
         let marker = marker_of(entry).expect("every logged call carries a marker");
@@ -401,15 +412,24 @@ fn check_against_log(first: usize, records: &[Record], log: &[LogEntry]) {
             entries.len(),
             record.attempts()
         );
-        if record.kind == Kind::Write {
-            let ran = entries
-                .iter()
-                .filter(|entry| !is_throttled(entry.outcome()))
-                .count();
-            assert!(
-                ran <= 1,
-                "call {call}: a write without a ClientToken reached the action {ran} times: {entries:?}"
-            );
+        let reached = entries
+            .iter()
+            .filter(|entry| !is_throttled(entry.outcome()))
+            .count();
+        match record.kind {
+            Kind::Write => {
+                assert!(
+                    reached <= 1,
+                    "call {call}: a write without a ClientToken passed the rate limit {reached} times: {entries:?}"
+                );
+                if reached == 1 {
+                    writes.unmarked_once += 1;
+                } else {
+                    writes.unmarked_never += 1;
+                }
+            }
+            Kind::TokenedWrite if reached > 1 => writes.tokened_replayed += 1,
+            _ => {}
         }
         match &record.settled {
             Settled::Ok { request_id, .. } => {
@@ -467,6 +487,7 @@ struct Figures {
     /// Failures by why they stopped and what they were.
     err: HashMap<(Stop, String), usize>,
     latencies: Vec<Duration>,
+    writes: WritesSeen,
 }
 
 impl Figures {
@@ -506,6 +527,12 @@ impl Figures {
         for ((stop, error), count) in err {
             eprintln!("load: err, {stop:?}: {error}: {count}");
         }
+        let writes = &self.writes;
+        eprintln!(
+            "load: writes without a ClientToken past the rate limit: {} once, {} never; \
+             writes with one replayed past it: {}",
+            writes.unmarked_once, writes.unmarked_never, writes.tokened_replayed
+        );
         self.latencies.sort();
         eprintln!(
             "load: latency p50 {:.1?}, p99 {:.1?}, max {:.1?}",
@@ -549,7 +576,7 @@ async fn run() {
         // Its idle connections close with the client.
         drop(client);
         wait_for_tasks(tasks_before).await;
-        check_against_log(first, &records, &log.entries());
+        check_against_log(first, &records, &log.entries(), &mut figures.writes);
         log.clear();
         figures.add(records);
         if wave_index == 0 {
