@@ -67,11 +67,11 @@ const RATE_LIMIT: u32 = 1_000;
 /// exceeds it.
 const HEAP_MARGIN_KIB: u64 = 6 * 1024;
 /// What resident memory (VmRSS) may grow by over the same stretch. It grows
-/// more than the heap in use (measured: +16 to +36 MiB, less with every
+/// more than the heap in use (measured: +15 to +29 MiB, less with every
 /// wave) because the allocator keeps freed pages; the heap margin above is
 /// the tight one.
 const RSS_MARGIN_KIB: u64 = 64 * 1024;
-/// A hang guard: the run normally takes seconds.
+/// A hang guard: the run takes about 16 seconds.
 const RUN_LIMIT: Duration = Duration::from_secs(600);
 
 const SECRET_ID: &str = "AKIDloadtest000000000000000000000";
@@ -306,7 +306,7 @@ async fn wave(
     endpoint: &str,
     first: usize,
     count: usize,
-    started: Instant,
+    run_started: Instant,
 ) -> Vec<Record> {
     let next = Arc::new(AtomicUsize::new(first));
     let slots: Arc<Mutex<Vec<Option<Record>>>> =
@@ -323,13 +323,13 @@ async fn wave(
                 }
                 // Call n starts at its slot, or late when the machine lags.
                 let slot = Duration::from_secs(1) * call as u32 / CALLS_PER_SECOND;
-                tokio::time::sleep_until(started + slot).await;
+                tokio::time::sleep_until(run_started + slot).await;
                 let counter = AttemptCounter::default();
                 let mut request = request(&endpoint, call);
                 request.extensions_mut().insert(counter.clone());
-                let started = Instant::now();
+                let sent = Instant::now();
                 let result = client.clone().oneshot(request).await;
-                let latency = started.elapsed();
+                let latency = sent.elapsed();
                 let attempts = counter.0.load(Ordering::Relaxed);
                 let settled = match result {
                     Ok(response) => {
