@@ -115,7 +115,8 @@ async fn next_seen(events: &mut mpsc::UnboundedReceiver<Seen>) -> Seen {
 /// Waits, a bounded time, until only `count` tasks are alive.
 async fn tasks_settle_at(count: usize) {
     let metrics = tokio::runtime::Handle::current().metrics();
-    for _ in 0..1_000 {
+    // Polled for up to 30 s: a hang guard, the tasks end within milliseconds.
+    for _ in 0..3_000 {
         if metrics.num_alive_tasks() == count {
             return;
         }

@@ -249,7 +249,8 @@ fn resident_kib() -> u64 {
 /// connection and call of a wave has ended.
 async fn wait_for_tasks(count: usize) {
     let metrics = tokio::runtime::Handle::current().metrics();
-    for _ in 0..500 {
+    // Polled for up to 30 s: a hang guard, the tasks end within milliseconds.
+    for _ in 0..3_000 {
         if metrics.num_alive_tasks() == count {
             return;
         }
