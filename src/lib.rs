@@ -8,11 +8,17 @@
 //! [`RequestId`] in the response's extensions.
 //!
 //! ```text
-//! caller
-//!   ├─ tower::retry::RetryLayer   decides on Error::retry_class(), replays
-//!   ├─ EnvelopeLayer              reads the body: Ok(response) or Err(Error)
-//!   └─ transport                  hyper-util's client, or any Service<http::Request<B>>
+//! caller ── sign::ActionRequest (service, version, action, region, JSON params)
+//!   ├─ tower::retry::RetryLayer(retry::RetryPolicy)  decides on Error::retry_class(), sleeps, replays
+//!   ├─ sign::SignLayer(Credentials)                  TC3-HMAC-SHA256, a fresh timestamp each attempt
+//!   ├─ EnvelopeLayer                                 reads the body: Ok(response) or Err(Error)
+//!   └─ transport                                     hyper-util's client, reqwest, any Service<http::Request<B>>
 //! ```
+//!
+//! Retry sits above Sign so that a replay is signed again; Envelope sits
+//! below both so that they see typed errors. The sign layer corrects its
+//! clock from `AuthFailure.SignatureExpire`, which the retry policy replays
+//! once ([`RetryClass::ClockSkew`]).
 //!
 //! # Example
 //!
@@ -50,7 +56,9 @@
 //! # Features
 //!
 //! - `emulator`: `emulator`, a local Tencent Cloud API 3.0 emulator to test
-//!   clients against (signature checks, rate limits, faults on demand).
+//!   clients against (signature checks, rate limits, faults on demand);
+//!   `cargo run --example quickstart --features emulator` drives the whole
+//!   stack against it.
 //! - `reqwest`: `reqwest::ReqwestService`, a `reqwest::Client` as the
 //!   transport under the same layers.
 
