@@ -68,11 +68,12 @@ mod request_id;
 pub mod reqwest;
 pub mod retry;
 pub mod sign;
+pub mod sse;
 
 pub use code::{Category, Code, RetryClass};
 pub use error::{
     ApiError, BODY_PREFIX_LEN, BodyError, BodyTooLarge, BoxError, DecodeError, DecodeErrorKind,
-    Error, NotEnvelope, TransportError,
+    Error, EventTooLarge, NotEnvelope, TransportError,
 };
 pub use layer::{Envelope, EnvelopeBody, EnvelopeLayer};
 pub use request_id::{REQUEST_ID_HEADER, RequestId};
