@@ -294,3 +294,195 @@ impl<B> std::fmt::Debug for SseBody<B> {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use http::{HeaderMap, StatusCode};
+    use http_body_util::BodyExt;
+
+    use super::*;
+
+    /// A body of scripted frames.
+    struct Script(VecDeque<Result<Frame<Bytes>, std::io::Error>>);
+
+    impl Body for Script {
+        type Data = Bytes;
+        type Error = std::io::Error;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+            Poll::Ready(self.0.pop_front())
+        }
+
+        fn is_end_stream(&self) -> bool {
+            self.0.is_empty()
+        }
+    }
+
+    fn chunks(chunks: &[&Bytes]) -> Script {
+        Script(
+            chunks
+                .iter()
+                .map(|c| Ok(Frame::data((*c).clone())))
+                .collect(),
+        )
+    }
+
+    fn parts(content_type: &str) -> Parts {
+        let (parts, ()) = http::Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", content_type)
+            .header("x-tc-requestid", "r-1")
+            .body(())
+            .unwrap()
+            .into_parts();
+        parts
+    }
+
+    fn event_stream(script: Script, limit: usize) -> SseBody<Script> {
+        SseBody::event_stream(script, &parts("text/event-stream"), limit)
+    }
+
+    /// Every frame until the end, or the error that ended the body.
+    async fn read_all<B>(mut body: SseBody<B>) -> (Vec<Bytes>, Option<Error>)
+    where
+        B: Body<Data = Bytes> + Unpin,
+        B::Error: Into<BoxError>,
+    {
+        let mut frames = Vec::new();
+        while let Some(frame) = body.frame().await {
+            match frame {
+                Ok(frame) => frames.push(frame.into_data().unwrap()),
+                Err(err) => {
+                    assert!(body.frame().await.is_none(), "a frame after the error");
+                    assert!(body.is_end_stream());
+                    return (frames, Some(err));
+                }
+            }
+        }
+        assert!(body.is_end_stream());
+        (frames, None)
+    }
+
+    const ERROR_EVENT: &[u8] = br#"data: {"ErrorMsg":{"Code":4000,"Msg":"boom"}}"#;
+
+    #[tokio::test]
+    async fn whole_events_pass_as_slices_of_their_chunks() {
+        let first = Bytes::from_static(b": hi\ndata: a\n\ndata: b");
+        let second = Bytes::from_static(b"\n\n");
+        let (frames, err) = read_all(event_stream(chunks(&[&first, &second]), 1024)).await;
+        assert!(err.is_none());
+        assert_eq!(frames, [&b": hi\ndata: a\n\n"[..], b"data: b", b"\n\n"]);
+        assert_eq!(frames[0].as_ptr(), first.as_ptr());
+        assert_eq!(frames[1].as_ptr(), first[14..].as_ptr());
+        assert_eq!(frames[2].as_ptr(), second.as_ptr());
+    }
+
+    #[tokio::test]
+    async fn an_error_event_ends_the_body_in_its_place() {
+        let mut stream = b"data: a\n\n".to_vec();
+        stream.extend_from_slice(ERROR_EVENT);
+        stream.extend_from_slice(b"\n\ndata: after\n\n");
+        let chunk = Bytes::from(stream);
+        let later = Bytes::from_static(b"data: never read\n\n");
+        let (frames, err) = read_all(event_stream(chunks(&[&chunk, &later]), 1024)).await;
+        assert_eq!(frames, [&b"data: a\n\n"[..]]);
+        let err = err.unwrap();
+        let api = err.as_api().expect("Error::Api");
+        assert_eq!(api.code(), "4000");
+        assert_eq!(api.message(), "boom");
+        assert_eq!(api.request_id().unwrap(), "r-1");
+    }
+
+    #[tokio::test]
+    async fn the_start_of_an_error_event_is_never_yielded() {
+        let (start, rest) = ERROR_EVENT.split_at(12);
+        let mut first = b"data: a\n\n".to_vec();
+        first.extend_from_slice(start);
+        let mut second = rest.to_vec();
+        second.extend_from_slice(b"\n\n");
+        let (frames, err) = read_all(event_stream(
+            chunks(&[&Bytes::from(first), &Bytes::from(second)]),
+            1024,
+        ))
+        .await;
+        assert_eq!(frames, [&b"data: a\n\n"[..]]);
+        assert!(err.unwrap().is_api());
+    }
+
+    #[tokio::test]
+    async fn an_error_event_cut_short_by_the_end_still_counts() {
+        let mut stream = b"data: a\n\n".to_vec();
+        stream.extend_from_slice(ERROR_EVENT);
+        let (frames, err) = read_all(event_stream(chunks(&[&Bytes::from(stream)]), 1024)).await;
+        assert_eq!(frames, [&b"data: a\n\n"[..]]);
+        assert!(err.unwrap().is_api());
+
+        // An ordinary event cut short passes as it came.
+        let stream = Bytes::from_static(b"data: a\n\ndata: b\n");
+        let (frames, err) = read_all(event_stream(chunks(&[&stream]), 1024)).await;
+        assert!(err.is_none());
+        assert_eq!(frames.concat(), &stream[..]);
+    }
+
+    #[tokio::test]
+    async fn an_event_over_the_limit_is_an_error_after_the_events_before_it() {
+        let good = Bytes::from_static(b"data: 0123\n\n");
+        let long = Bytes::from_static(b"data: 0123456789");
+        let (frames, err) = read_all(event_stream(chunks(&[&good, &long, &long]), 16)).await;
+        assert_eq!(frames, [good]);
+        match err.unwrap() {
+            Error::EventTooLarge(err) => {
+                assert_eq!(err.limit(), 16);
+                assert_eq!(err.request_id().unwrap(), "r-1");
+                assert_eq!(err.status(), StatusCode::OK);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_body_fails_after_the_events_it_completed() {
+        let script = Script(VecDeque::from([
+            Ok(Frame::data(Bytes::from_static(b"data: a\n\ndata: b"))),
+            Err(std::io::Error::other("connection reset")),
+        ]));
+        let (frames, err) = read_all(event_stream(script, 1024)).await;
+        assert_eq!(frames, [&b"data: a\n\n"[..]]);
+        let err = err.unwrap();
+        assert!(err.is_body(), "{err:?}");
+        assert_eq!(err.request_id().unwrap(), "r-1");
+    }
+
+    #[tokio::test]
+    async fn trailers_follow_the_held_bytes() {
+        let mut trailers = HeaderMap::new();
+        trailers.insert("x-done", "1".parse().unwrap());
+        let script = Script(VecDeque::from([
+            Ok(Frame::data(Bytes::from_static(b"data: a\n\ndata: b"))),
+            Ok(Frame::trailers(trailers)),
+        ]));
+        let mut body = event_stream(script, 1024);
+        let mut seen = Vec::new();
+        while let Some(frame) = body.frame().await {
+            seen.push(frame.unwrap());
+        }
+        assert_eq!(seen.len(), 3);
+        assert_eq!(seen[1].data_ref().unwrap(), &b"data: b"[..]);
+        assert_eq!(seen[2].trailers_ref().unwrap()["x-done"], "1");
+    }
+
+    #[tokio::test]
+    async fn other_bodies_pass_through_untouched() {
+        let chunk = Bytes::from(ERROR_EVENT.to_vec());
+        let body = SseBody::other(chunks(&[&chunk]), &parts("application/json"), 16);
+        assert!(!body.is_event_stream());
+        let (frames, err) = read_all(body).await;
+        assert!(err.is_none());
+        assert_eq!(frames, [chunk]);
+    }
+}
