@@ -47,6 +47,11 @@
 //! [`envelope::from_slice`] deserializes the action's fields into a type of
 //! yours.
 //!
+//! Streaming actions answer `text/event-stream`, which the envelope layer
+//! passes through unread; [`sse::SseLayer`] above it ends such a body with
+//! [`Error::Api`] when an event reports an error, and [`sse::Events`] reads
+//! the events.
+//!
 //! # Features
 //!
 //! - `emulator`: `emulator`, a local Tencent Cloud API 3.0 emulator to test

@@ -77,7 +77,7 @@ impl<B> SseBody<B> {
             kind: Kind::EventStream {
                 body,
                 state: Box::new(EventStream {
-                    head: ResponseHead::new(parts),
+                    head: ResponseHead::new(parts).with_headers(parts.headers.clone()),
                     parser: Parser::new(max_event_size),
                     max_event_size,
                     held: VecDeque::new(),

@@ -21,7 +21,8 @@ pub(crate) struct ResponseHead {
 
 impl ResponseHead {
     /// The RequestId is the extension the envelope layer set, else the
-    /// `X-TC-RequestId` header.
+    /// `X-TC-RequestId` header. The headers are not kept: see
+    /// [`with_headers`](Self::with_headers).
     pub(crate) fn new(parts: &Parts) -> Self {
         let request_id = parts
             .extensions
@@ -31,8 +32,15 @@ impl ResponseHead {
         Self {
             status: parts.status,
             request_id,
-            headers: parts.headers.clone(),
+            headers: HeaderMap::new(),
         }
+    }
+
+    /// Keeps the headers for the API errors that events report; only
+    /// streams have those, so other bodies spare the copy.
+    pub(crate) fn with_headers(mut self, headers: HeaderMap) -> Self {
+        self.headers = headers;
+        self
     }
 
     /// A failure of the inner body. Errors that already are this crate's
@@ -233,7 +241,7 @@ mod tests {
             .body(())
             .unwrap()
             .into_parts();
-        let head = ResponseHead::new(&parts);
+        let head = ResponseHead::new(&parts).with_headers(parts.headers.clone());
         let err = head
             .reported_error(br#"{"ErrorMsg":{"Code":4001,"Msg":"timeout"}}"#)
             .unwrap();
