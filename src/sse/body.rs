@@ -17,10 +17,11 @@ pin_project! {
     /// The body of a response that passed [`Sse`](super::Sse).
     ///
     /// A `text/event-stream` body yields the bytes of its events as they
-    /// came, as slices of the chunks that carried them (never copied), one
-    /// or more whole events per frame. An event whose data reports an error
-    /// is not yielded: the body ends with [`Error::Api`] in its place. Any
-    /// other body passes through untouched.
+    /// came, as slices of the chunks that carried them (never copied). An
+    /// event is held back until its blank line arrives, then yielded at once
+    /// (as several frames when several chunks carried it). An event whose
+    /// data reports an error is not yielded: the body ends with
+    /// [`Error::Api`] in its place. Any other body passes through untouched.
     ///
     /// [`into_events`](Self::into_events) reads the events rather than the
     /// bytes.
