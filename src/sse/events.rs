@@ -148,3 +148,40 @@ impl<B> std::fmt::Debug for Events<B> {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::Full;
+
+    use super::*;
+
+    fn other(body: &'static str, limit: usize) -> Events<Full<Bytes>> {
+        let (parts, ()) = http::Response::builder()
+            .header("content-type", "application/json")
+            .header("x-tc-requestid", "r-2")
+            .body(())
+            .unwrap()
+            .into_parts();
+        Events::new(SseBody::other(Full::new(Bytes::from(body)), &parts, limit))
+    }
+
+    #[tokio::test]
+    async fn a_body_that_is_not_an_event_stream_is_framed_all_the_same() {
+        let mut events = other(r#"{"Response":{"RequestId":"r-2"}}"#, 1024);
+        assert!(events.next().await.is_none());
+
+        let mut events = other("data: a\n\n", 1024);
+        assert_eq!(events.next().await.unwrap().unwrap().data(), "a");
+        assert!(events.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn an_event_over_the_limit_ends_the_events() {
+        let mut events = other("data: a\n\ndata: 0123456789\n\ndata: b\n\n", 12);
+        assert_eq!(events.next().await.unwrap().unwrap().data(), "a");
+        let err = events.next().await.unwrap().unwrap_err();
+        assert!(err.is_event_too_large(), "{err:?}");
+        assert_eq!(err.request_id().unwrap(), "r-2");
+        assert!(events.next().await.is_none());
+    }
+}
