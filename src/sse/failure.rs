@@ -86,8 +86,8 @@ impl ReportedError {
     /// Reads the two shapes of the API's streams, in the data's top-level
     /// object:
     /// - `"ErrorMsg": {"Code": 4000, "Msg": "..."}`, as Hunyuan sends: the
-    ///   code is an integer (or a string), and `0`, `""` or `"ErrorMsg": null`
-    ///   report nothing;
+    ///   code is an integer (or a string); a code of `0` or `""`, no code,
+    ///   or `"ErrorMsg": null` report nothing;
     /// - `"Response": {"Error": {"Code": "...", "Message": "..."}, "RequestId": "..."}`,
     ///   an API 3.0 error envelope in a data line.
     ///
