@@ -53,6 +53,11 @@
 //! [`envelope::from_slice`] deserializes the action's fields into a type of
 //! yours.
 //!
+//! Streaming actions answer `text/event-stream`, which the envelope layer
+//! passes through unread; [`sse::SseLayer`] above it ends such a body with
+//! [`Error::Api`] when an event reports an error, and [`sse::Events`] reads
+//! the events.
+//!
 //! # Features
 //!
 //! - `emulator`: `emulator`, a local Tencent Cloud API 3.0 emulator to test
@@ -76,11 +81,12 @@ mod request_id;
 pub mod reqwest;
 pub mod retry;
 pub mod sign;
+pub mod sse;
 
 pub use code::{Category, Code, RetryClass};
 pub use error::{
     ApiError, BODY_PREFIX_LEN, BodyError, BodyTooLarge, BoxError, DecodeError, DecodeErrorKind,
-    Error, NotEnvelope, TransportError,
+    Error, EventTooLarge, NotEnvelope, TransportError,
 };
 pub use layer::{Envelope, EnvelopeBody, EnvelopeLayer};
 pub use request_id::{REQUEST_ID_HEADER, RequestId};
