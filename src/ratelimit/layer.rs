@@ -7,11 +7,12 @@ use super::rates::Rates;
 use super::state::Tuning;
 use super::{AdaptiveRateLimit, RateKey};
 
-/// The defaults of the AWS SDKs' adaptive retry mode.
+/// The curve and the floor of the AWS SDKs' adaptive retry mode, and the
+/// headroom that held the emulator's throttles under 1% (examples/ratelimit.rs).
 const DEFAULT_TUNING: Tuning = Tuning {
     cubic: Cubic::new(0.7, 0.4),
     min_rate: 0.5,
-    headroom: 1.0,
+    headroom: 0.05,
 };
 
 /// Applies [`AdaptiveRateLimit`] to a service: a rate per endpoint, region
@@ -26,6 +27,7 @@ const DEFAULT_TUNING: Tuning = Tuning {
 /// | [`beta`](Self::beta) | 0.7: a throttle cuts the rate to 70% |
 /// | [`cubic_scale`](Self::cubic_scale) | 0.4: back to the throttled rate 2.5 s after a cut at 20 per second |
 /// | [`min_rate`](Self::min_rate) | 0.5 requests per second |
+/// | [`headroom`](Self::headroom) | 0.05: requests go out at 95% of the curve's rate |
 ///
 /// ```
 /// use std::time::Duration;
@@ -106,6 +108,25 @@ impl AdaptiveRateLimitLayer {
             "the minimum rate must be a finite number of at least 0.001, got {per_second}"
         );
         self.tuned(|tuning| tuning.min_rate = per_second)
+    }
+
+    /// The share of the learned rate left unused, between 0 (none) and 0.5.
+    ///
+    /// The rate at the last throttle is a little above the limit (the API
+    /// lets a burst through before it refuses), and the curve climbs back to
+    /// it; a few percent below it, the client stays under the limit for
+    /// longer between throttles, at no cost to throughput while it still
+    /// reaches the limit now and then.
+    ///
+    /// # Panics
+    ///
+    /// If `share` is not between 0 and 0.5.
+    pub fn headroom(self, share: f64) -> Self {
+        assert!(
+            (0.0..=0.5).contains(&share),
+            "the headroom must be between 0 and 0.5, got {share}"
+        );
+        self.tuned(|tuning| tuning.headroom = share)
     }
 
     /// The rate, in requests per second, that requests for `key` are let

@@ -45,13 +45,13 @@
 //! `cargo run --release --example ratelimit --features emulator` compares
 //! it with retries alone against the emulator.
 
+mod accepted_rate;
 mod bucket;
 mod cubic;
 mod future;
 mod key;
 mod layer;
 mod rates;
-mod send_rate;
 mod service;
 mod state;
 

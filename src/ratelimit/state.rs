@@ -3,9 +3,9 @@
 
 use tokio::time::Instant;
 
+use super::accepted_rate::AcceptedRate;
 use super::bucket::TokenBucket;
 use super::cubic::Cubic;
-use super::send_rate::SendRate;
 
 /// How a request for a key fared, as far as its rate is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +34,7 @@ pub(crate) enum Admission {
 pub(crate) struct Tuning {
     pub(crate) cubic: Cubic,
     pub(crate) min_rate: f64,
+    /// The share of the curve's rate left unused.
     pub(crate) headroom: f64,
 }
 
@@ -60,7 +61,7 @@ pub(crate) struct Tuning {
 #[derive(Debug)]
 pub(crate) struct KeyRate {
     tuning: Tuning,
-    send_rate: SendRate,
+    accepted_rate: AcceptedRate,
     generation: u64,
     phase: Phase,
 }
@@ -81,7 +82,7 @@ impl KeyRate {
     pub(crate) fn new(tuning: Tuning, now: Instant) -> Self {
         Self {
             tuning,
-            send_rate: SendRate::new(now),
+            accepted_rate: AcceptedRate::new(now),
             generation: 0,
             phase: Phase::Measuring,
         }
@@ -138,7 +139,7 @@ impl KeyRate {
 
     /// Learns from the answer to a request let through under `generation`.
     pub(crate) fn learn(&mut self, answer: Answer, generation: u64, now: Instant) {
-        self.send_rate.record(now);
+        self.accepted_rate.record(now, answer == Answer::Accepted);
         match answer {
             Answer::Accepted => self.climb(now),
             Answer::Throttled if generation == self.generation => self.cut(now),
@@ -151,7 +152,7 @@ impl KeyRate {
         let Tuning {
             cubic, min_rate, ..
         } = self.tuning;
-        let measured = self.send_rate.get();
+        let measured = self.accepted_rate.get();
         let throttled_at = match (&self.phase, measured) {
             // The first cut waits for a measurement to start from.
             (Phase::Measuring, None) => return,
@@ -198,8 +199,8 @@ impl KeyRate {
             headroom,
         } = self.tuning;
         let elapsed = now.saturating_duration_since(*last_cut).as_secs_f64();
-        let mut rate = cubic.rate_at(*last_max, elapsed) * headroom;
-        if let Some(measured) = self.send_rate.get() {
+        let mut rate = cubic.rate_at(*last_max, elapsed) * (1.0 - headroom);
+        if let Some(measured) = self.accepted_rate.get() {
             rate = rate.min(2.0 * measured);
         }
         bucket.set_fill_rate(rate.max(min_rate), now);
