@@ -110,7 +110,7 @@ mod tests {
         let start = Instant::now();
         let mut rate = AcceptedRate::new(start);
         let now = record_evenly(&mut rate, start, 500 * MS, 10, true);
-        let now = record_evenly(&mut rate, now, 500 * MS, 240, false);
+        let now = record_evenly(&mut rate, now, 500 * MS, 250, false);
         // 0.8 * 0 + 0.2 * 20: only the accepted ones count.
         assert!((rate.get().unwrap() - 4.0).abs() < 1e-6, "{:?}", rate.get());
         record_evenly(&mut rate, now, 2000 * MS, 400, false);

@@ -206,3 +206,230 @@ impl KeyRate {
         bucket.set_fill_rate(rate.max(min_rate), now);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    /// The AWS curve without headroom, so that the rates are round.
+    const TUNING: Tuning = Tuning {
+        cubic: Cubic::new(0.7, 0.4),
+        min_rate: 0.5,
+        headroom: 0.0,
+    };
+
+    fn assert_close(actual: Option<f64>, expected: f64) {
+        let actual = actual.expect("a rate");
+        assert!(
+            (actual - expected).abs() < 1e-6,
+            "{actual} is not {expected}"
+        );
+    }
+
+    /// Answers `per_second` requests a second, accepted, for `span`.
+    fn accept(key: &mut KeyRate, from: Instant, per_second: u32, span: Duration) -> Instant {
+        let step = Duration::from_secs(1) / per_second;
+        let mut now = from;
+        while now + step <= from + span {
+            now += step;
+            key.learn(Answer::Accepted, key.generation, now);
+        }
+        now
+    }
+
+    /// A key that accepted 20 a second for a second, then was cut to 14.
+    fn limited_at_14() -> (KeyRate, Instant) {
+        let start = Instant::now();
+        let mut key = KeyRate::new(TUNING, start);
+        let now = accept(&mut key, start, 20, Duration::from_secs(1));
+        key.learn(Answer::Throttled, 0, now);
+        assert_close(key.rate(), 14.0);
+        (key, now)
+    }
+
+    #[test]
+    fn a_new_key_is_measured_and_not_paced() {
+        let start = Instant::now();
+        let mut key = KeyRate::new(TUNING, start);
+        assert!(!key.is_limited());
+        assert_eq!(key.rate(), None);
+        for _ in 0..100 {
+            assert_eq!(key.admit(start), Admission::Now { generation: 0 });
+        }
+        let now = accept(&mut key, start, 20, Duration::from_secs(2));
+        assert!(!key.is_limited(), "accepted answers alone never limit");
+        assert_eq!(key.admit(now), Admission::Now { generation: 0 });
+    }
+
+    #[test]
+    fn a_throttle_before_anything_is_measured_does_not_cut() {
+        let start = Instant::now();
+        let mut key = KeyRate::new(TUNING, start);
+        key.learn(Answer::Throttled, 0, start + 100 * MS);
+        key.learn(Answer::Throttled, 0, start + 200 * MS);
+        assert!(!key.is_limited());
+        assert_eq!(
+            key.admit(start + 200 * MS),
+            Admission::Now { generation: 0 }
+        );
+    }
+
+    #[test]
+    fn a_throttle_once_measured_cuts_to_beta_of_the_accepted_rate_and_paces() {
+        let (mut key, now) = limited_at_14();
+        assert!(key.is_limited());
+        // The bucket starts empty: one token every 1/14 s.
+        let step = Duration::from_secs_f64(1.0 / 14.0);
+        assert_eq!(
+            key.admit(now),
+            Admission::At {
+                deadline: now + step,
+                generation: 1
+            }
+        );
+        let Admission::At { deadline, .. } = key.admit(now) else {
+            panic!("the second waits longer");
+        };
+        assert!(deadline > now + step.mul_f64(1.99) && deadline < now + step.mul_f64(2.01));
+    }
+
+    #[test]
+    fn a_key_whose_every_request_is_throttled_is_cut_to_the_floor() {
+        // Throttled answers close measurement windows too: the accepted rate
+        // is 0, and the first cut falls to the floor.
+        let start = Instant::now();
+        let mut key = KeyRate::new(TUNING, start);
+        for tick in 1..=60 {
+            key.learn(Answer::Throttled, 0, start + tick * 10 * MS);
+        }
+        assert_close(key.rate(), TUNING.min_rate);
+    }
+
+    #[test]
+    fn a_throttle_of_a_request_sent_before_the_last_cut_is_not_cut_for_again() {
+        let (mut key, now) = limited_at_14();
+        key.learn(Answer::Throttled, 0, now + 10 * MS);
+        key.learn(Answer::Throttled, 0, now + 20 * MS);
+        assert_close(key.rate(), 14.0);
+        assert_eq!(key.generation, 1);
+    }
+
+    #[test]
+    fn a_throttle_after_the_cut_cuts_again_and_cancels_the_reservations() {
+        let (mut key, now) = limited_at_14();
+        let reservations: Vec<_> = (0..5).map(|_| key.admit(now)).collect();
+        assert!(
+            reservations
+                .iter()
+                .all(|admission| matches!(admission, Admission::At { generation: 1, .. }))
+        );
+
+        let cut = now + 10 * MS;
+        key.learn(Answer::Throttled, 1, cut);
+        // From the lower of the accepted rate (20) and the rate allowed (14).
+        assert_close(key.rate(), 14.0 * 0.7);
+        assert_eq!(key.generation, 2);
+
+        // The first cancelled reservation to come back is the first in line
+        // at the new rate, not the sixth.
+        let step = Duration::from_secs_f64(1.0 / 9.8);
+        let first_back = now + Duration::from_secs_f64(1.0 / 14.0);
+        assert_eq!(
+            key.confirm(1, first_back),
+            Admission::At {
+                deadline: cut + step,
+                generation: 2
+            }
+        );
+        // A reservation of the current generation is confirmed as it is.
+        assert_eq!(key.confirm(2, first_back), Admission::Now { generation: 2 });
+    }
+
+    #[test]
+    fn accepted_answers_climb_back_to_the_last_max_and_probe_beyond() {
+        let (mut key, cut) = limited_at_14();
+        let k = Duration::from_secs_f64(TUNING.cubic.recovery_time(20.0));
+
+        let now = accept(&mut key, cut, 20, k / 2);
+        let halfway = key.rate().unwrap();
+        assert!(halfway > 14.0 && halfway < 20.0, "{halfway}");
+
+        // Still 20 accepted a second: twice that does not bind.
+        accept(&mut key, now, 20, cut + k - now);
+        key.learn(Answer::Accepted, 1, cut + k);
+        assert_close(key.rate(), 20.0);
+        accept(&mut key, cut + k, 20, Duration::from_secs(2) - MS);
+        key.learn(Answer::Accepted, 1, cut + k + Duration::from_secs(2));
+        assert_close(key.rate(), 20.0 + 0.4 * 8.0);
+    }
+
+    #[test]
+    fn headroom_keeps_the_rate_below_the_curve() {
+        let start = Instant::now();
+        let tuning = Tuning {
+            headroom: 0.05,
+            ..TUNING
+        };
+        let mut key = KeyRate::new(tuning, start);
+        let now = accept(&mut key, start, 20, Duration::from_secs(1));
+        key.learn(Answer::Throttled, 0, now);
+        let k = Duration::from_secs_f64(TUNING.cubic.recovery_time(20.0));
+        accept(&mut key, now, 20, k - 10 * MS);
+        key.learn(Answer::Accepted, 1, now + k);
+        assert_close(key.rate(), 19.0);
+    }
+
+    #[test]
+    fn the_rate_never_climbs_beyond_twice_the_accepted_rate() {
+        let (mut key, cut) = limited_at_14();
+        // The callers slow down to 2 a second; the curve would be far above.
+        let now = accept(&mut key, cut, 2, Duration::from_secs(20));
+        assert!(TUNING.cubic.rate_at(20.0, (now - cut).as_secs_f64()) > 1000.0);
+        let rate = key.rate().unwrap();
+        assert!(rate <= 4.0 + 1e-9 && rate > 3.0, "{rate}");
+    }
+
+    #[test]
+    fn cuts_stop_at_the_floor() {
+        let (mut key, mut now) = limited_at_14();
+        for _ in 0..40 {
+            now += 100 * MS;
+            key.learn(Answer::Throttled, key.generation, now);
+        }
+        assert_close(key.rate(), TUNING.min_rate);
+        assert_eq!(key.generation, 41);
+    }
+
+    #[test]
+    fn a_released_reservation_is_given_back_unless_a_cut_cancelled_it() {
+        let (mut key, now) = limited_at_14();
+        key.admit(now);
+        let second = key.admit(now);
+        key.release(1, now);
+        assert_eq!(key.admit(now), second, "the released token is taken again");
+
+        key.learn(Answer::Throttled, 1, now);
+        let after_cut = key.admit(now);
+        key.release(2, now);
+        key.release(1, now);
+        key.release(1, now);
+        assert_eq!(
+            key.admit(now),
+            after_cut,
+            "only the reservation of this generation was given back"
+        );
+    }
+
+    #[test]
+    fn nothing_is_reserved_or_released_while_measuring() {
+        let start = Instant::now();
+        let mut key = KeyRate::new(TUNING, start);
+        key.release(0, start);
+        assert_eq!(key.confirm(0, start), Admission::Now { generation: 0 });
+        assert_eq!(key.rate(), None);
+    }
+}
