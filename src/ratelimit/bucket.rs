@@ -8,6 +8,8 @@ use tokio::time::Instant;
 /// second still lets a request through now and then.
 const MIN_CAPACITY: f64 = 1.0;
 
+const LONGEST_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
+
 /// A token bucket whose tokens may go negative: a request that finds none
 /// still takes one and is told when it will have been paid for.
 ///
@@ -50,12 +52,11 @@ impl TokenBucket {
         if self.tokens >= 0.0 {
             return None;
         }
-        let wait =
-            Duration::try_from_secs_f64(-self.tokens / self.fill_rate).unwrap_or(Duration::MAX);
-        Some(
-            now.checked_add(wait)
-                .unwrap_or(now + Duration::from_secs(86_400 * 365)),
-        )
+        // The floor keeps the rate positive; an absurd wait saturates rather
+        // than panics.
+        let wait = Duration::try_from_secs_f64(-self.tokens / self.fill_rate)
+            .map_or(LONGEST_WAIT, |wait| wait.min(LONGEST_WAIT));
+        Some(now + wait)
     }
 
     /// Gives back a token taken by [`reserve`](Self::reserve) and not used.

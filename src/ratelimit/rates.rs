@@ -122,3 +122,68 @@ impl KeyState {
         self.rate.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use http::Request;
+
+    use super::*;
+    use crate::ratelimit::cubic::Cubic;
+
+    const TUNING: Tuning = Tuning {
+        cubic: Cubic::new(0.7, 0.4),
+        min_rate: 0.5,
+        headroom: 0.0,
+    };
+
+    fn key(action: &str) -> RateKey {
+        let request = Request::post("https://cvm.tencentcloudapi.com/")
+            .header("x-tc-action", action)
+            .body(())
+            .unwrap();
+        RateKey::from_request(&request)
+    }
+
+    #[test]
+    fn a_key_gets_a_state_on_its_first_throttle_and_others_stay_without() {
+        let rates = Rates::new(TUNING);
+        let now = Instant::now();
+        assert!(rates.get(&key("DescribeZones")).is_none());
+
+        rates.throttled(&key("DescribeZones"), 0, now);
+        let state = rates.get(&key("DescribeZones")).expect("a state");
+        assert!(rates.get(&key("DescribeRegions")).is_none());
+        assert_eq!(state.admit(now), Admission::Now { generation: 0 });
+        assert_eq!(state.rate(), None);
+
+        // A second throttle finds the same state.
+        rates.throttled(&key("DescribeZones"), 0, now);
+        let again = rates.get(&key("DescribeZones")).unwrap();
+        assert!(Arc::ptr_eq(&state, &again));
+    }
+
+    #[test]
+    fn once_cut_a_key_makes_its_requests_wait() {
+        let rates = Rates::new(TUNING);
+        let start = Instant::now();
+        let zones = key("DescribeZones");
+        rates.throttled(&zones, 0, start);
+        let state = rates.get(&zones).unwrap();
+        for tick in 1..=20 {
+            state.learn(
+                Answer::Accepted,
+                0,
+                start + tick * Duration::from_millis(50),
+            );
+        }
+        let now = start + Duration::from_secs(1);
+        rates.throttled(&zones, 0, now);
+        assert!((state.rate().unwrap() - 14.0).abs() < 1e-9);
+        assert!(matches!(
+            state.admit(now),
+            Admission::At { generation: 1, .. }
+        ));
+    }
+}

@@ -55,12 +55,12 @@ use crate::Error;
 /// ```
 /// use tower::ServiceExt;
 /// use tower_tencentcloud::ratelimit::AdaptiveRateLimit;
-/// # let signed_client = tower::service_fn(|_: http::Request<String>| async {
-/// #     Ok::<_, tower_tencentcloud::Error>(http::Response::new(String::new()))
-/// # });
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), tower_tencentcloud::Error> {
+/// # let signed_client = tower::service_fn(|_: http::Request<String>| async {
+/// #     Ok::<_, tower_tencentcloud::Error>(http::Response::new(String::new()))
+/// # });
 /// let client = AdaptiveRateLimit::new(signed_client);
 /// let request = http::Request::post("https://cvm.tencentcloudapi.com/")
 ///     .header("x-tc-action", "DescribeZones")
