@@ -11,7 +11,7 @@ use tower::Service;
 
 use super::RateKey;
 use super::rates::{KeyState, Rates};
-use super::state::{Admission, Answer};
+use super::state::{Admission, Answer, Cut};
 use crate::{Error, RetryClass};
 
 pin_project! {
@@ -219,11 +219,16 @@ impl Feedback {
             Err(_) => return,
         };
         let now = Instant::now();
-        match (answer, &self.state) {
-            (Answer::Throttled, _) => self.rates.throttled(&self.key, self.generation, now),
-            (Answer::Accepted, Some(state)) => state.learn(answer, self.generation, now),
+        let cut = match &self.state {
+            Some(state) => state.learn(answer, self.generation, now),
+            None if answer == Answer::Throttled => {
+                self.rates.throttled(&self.key, self.generation, now)
+            }
             // Never throttled: nothing to keep.
-            (Answer::Accepted, None) => {}
+            None => None,
+        };
+        if let Some(Cut { from, to }) = cut {
+            tracing::debug!(key = %self.key, from, to, "throttled: rate cut");
         }
     }
 }

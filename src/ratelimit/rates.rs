@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use tokio::time::Instant;
 
 use super::RateKey;
-use super::state::{Admission, Answer, KeyRate, Tuning};
+use super::state::{Admission, Answer, Cut, KeyRate, Tuning};
 
 /// Every key's state, created on its first throttle.
 ///
@@ -55,8 +55,8 @@ impl Rates {
     }
 
     /// Learns that a request for `key`, let through under `generation`, was
-    /// throttled, giving the key a state if it had none.
-    pub(crate) fn throttled(&self, key: &RateKey, generation: u64, now: Instant) {
+    /// throttled, giving the key a state if it had none; the cut, if any.
+    pub(crate) fn throttled(&self, key: &RateKey, generation: u64, now: Instant) -> Option<Cut> {
         let state = match self.get(key) {
             Some(state) => state,
             None => {
@@ -64,7 +64,7 @@ impl Rates {
                 let state = keys
                     .entry(key.clone())
                     .or_insert_with(|| {
-                        tracing::debug!(%key, "first throttle: measuring the send rate");
+                        tracing::debug!(%key, "first throttle: measuring the accepted rate");
                         Arc::new(KeyState::new(self.tuning, now))
                     })
                     .clone();
@@ -72,7 +72,7 @@ impl Rates {
                 state
             }
         };
-        state.learn(Answer::Throttled, generation, now);
+        state.learn(Answer::Throttled, generation, now)
     }
 }
 
@@ -104,12 +104,13 @@ impl KeyState {
     }
 
     /// See [`KeyRate::learn`].
-    pub(crate) fn learn(&self, answer: Answer, generation: u64, now: Instant) {
+    pub(crate) fn learn(&self, answer: Answer, generation: u64, now: Instant) -> Option<Cut> {
         let mut rate = self.lock();
-        rate.learn(answer, generation, now);
+        let cut = rate.learn(answer, generation, now);
         if rate.is_limited() {
             self.limited.store(true, Ordering::Release);
         }
+        cut
     }
 
     /// See [`KeyRate::rate`].

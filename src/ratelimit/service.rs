@@ -20,13 +20,14 @@ use crate::Error;
 /// at once. The first throttle (an [`Error`] whose
 /// [`retry_class`](Error::retry_class) is
 /// [`Throttled`](crate::RetryClass::Throttled)) starts measuring the rate
-/// requests for that key are sent at; the next one cuts the rate to `beta`
-/// of what was measured, and requests then wait for tokens of a bucket
-/// filled at that rate. Every answer that is not a throttle raises the
-/// rate along a CUBIC curve: quickly back towards the rate that was
-/// throttled, slowly past it, then faster and faster beyond in case the
-/// limit has risen; the next throttle cuts it again. A throttle of a
-/// request sent before the latest cut is not cut for twice.
+/// the API accepts for that key; the next one cuts the rate to `beta` of
+/// what was measured, and requests then wait for tokens of a bucket filled
+/// at that rate. Every answer that is not a throttle, error or not, raises
+/// the rate along a CUBIC curve (less the headroom): quickly back towards
+/// the rate that was throttled, slowly past it, then faster and faster
+/// beyond in case the limit has risen; the next throttle cuts it again. A
+/// throttle of a request sent before the latest cut is not cut for twice.
+/// Failures without an answer (transport, body, signing) teach nothing.
 ///
 /// The wait is a sleep on tokio's clock (a test with a paused clock runs at
 /// once), taken in the response future before the inner service is called.

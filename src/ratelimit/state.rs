@@ -29,6 +29,14 @@ pub(crate) enum Admission {
     At { deadline: Instant, generation: u64 },
 }
 
+/// A cut made by a throttle, in requests per second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Cut {
+    /// The rate the cut was taken from, which the curve climbs back to.
+    pub(crate) from: f64,
+    pub(crate) to: f64,
+}
+
 /// The tunables that every key shares.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Tuning {
@@ -41,23 +49,27 @@ pub(crate) struct Tuning {
 /// The state machine of one key.
 ///
 /// ```text
-///            throttle, no measurement yet
-///              ┌──────┐
-///              ▼      │
-/// (first throttle) ─► Measuring ──throttle, rate measured──► Limited ◄─┐
-///              ▲      │                                      │  │      │
-///              └──────┘                                      │  └──────┘
-///           accepted: measure                     accepted: climb the curve
-///                                                 throttle sent since the last
-///                                                 cut: cut; older: ignored
+///                 throttle before a window is measured
+///                    ┌──────┐
+///                    ▼      │
+/// first throttle ─► Measuring ──── throttle ────► Limited ◄──────────┐
+///                    ▲      │                      │  │               │
+///                    └──────┘                      │  └───────────────┘
+///                    accepted: measure             │  accepted: climb the curve
+///                                                  │  throttle, sent since the
+///                                                  │  last cut: cut again
+///                                                  └─ throttle, sent before the
+///                                                     last cut: nothing
 /// ```
 ///
 /// A key gets a state on its first throttle. While `Measuring`, requests go
-/// out unpaced and their rate is measured, so that the first cut starts
-/// from what the API refused. Once `Limited`, requests wait for tokens of a
-/// bucket filled at the rate of the CUBIC curve since the last cut, never
-/// below the floor and never above twice the measured rate (a rate the
-/// callers do not use proves nothing).
+/// out unpaced and the rate the API accepts is measured, so that the first
+/// cut starts from the limit rather than from whatever the callers were
+/// sending. Once `Limited`, requests wait for tokens of a bucket filled at
+/// the rate of the CUBIC curve since the last cut, less the headroom, never
+/// below the floor and never above twice the accepted rate (a rate the
+/// callers do not use proves nothing). Each cut starts a new generation and
+/// cancels the reservations made at the old rate.
 #[derive(Debug)]
 pub(crate) struct KeyRate {
     tuning: Tuning,
@@ -137,25 +149,29 @@ impl KeyRate {
         }
     }
 
-    /// Learns from the answer to a request let through under `generation`.
-    pub(crate) fn learn(&mut self, answer: Answer, generation: u64, now: Instant) {
+    /// Learns from the answer to a request let through under `generation`;
+    /// the cut, if the answer made one.
+    pub(crate) fn learn(&mut self, answer: Answer, generation: u64, now: Instant) -> Option<Cut> {
         self.accepted_rate.record(now, answer == Answer::Accepted);
         match answer {
-            Answer::Accepted => self.climb(now),
+            Answer::Accepted => {
+                self.climb(now);
+                None
+            }
             Answer::Throttled if generation == self.generation => self.cut(now),
             // Let through before the latest cut: that cut has answered it.
-            Answer::Throttled => {}
+            Answer::Throttled => None,
         }
     }
 
-    fn cut(&mut self, now: Instant) {
+    fn cut(&mut self, now: Instant) -> Option<Cut> {
         let Tuning {
             cubic, min_rate, ..
         } = self.tuning;
         let measured = self.accepted_rate.get();
         let throttled_at = match (&self.phase, measured) {
             // The first cut waits for a measurement to start from.
-            (Phase::Measuring, None) => return,
+            (Phase::Measuring, None) => return None,
             (Phase::Measuring, Some(measured)) => measured,
             (Phase::Limited { bucket, .. }, Some(measured)) => measured.min(bucket.fill_rate()),
             (Phase::Limited { bucket, .. }, None) => bucket.fill_rate(),
@@ -181,7 +197,10 @@ impl KeyRate {
                 *last_cut = now;
             }
         }
-        tracing::debug!(throttled_at, rate, generation = self.generation, "rate cut");
+        Some(Cut {
+            from: throttled_at,
+            to: rate,
+        })
     }
 
     fn climb(&mut self, now: Instant) {
