@@ -11,9 +11,10 @@
 //! tasks that call it back to back for 3 s of warm-up then 10 s of
 //! measurement; calls still running at the end are dropped. Over the
 //! measured 10 s it reports goodput (calls that succeeded, per second), the
-//! share of the emulator's answers that were RequestLimitExceeded, and the
-//! latency of the calls that succeeded, from the caller's first attempt to
-//! the answer.
+//! requests the emulator answered per second, the share of them that were
+//! RequestLimitExceeded, the latency of the calls that succeeded (from the
+//! caller's first attempt to the answer), and the calls that failed (gave
+//! up while still throttled).
 //!
 //! - (a) `RetryPolicy`: jittered backoff from 200 ms doubling to 2 s, up to
 //!   10 attempts, a budget that lets retries double the traffic.
@@ -67,8 +68,8 @@ async fn main() -> Result<(), BoxError> {
         MEASURED.as_secs()
     );
     println!(
-        "{:<40} {:>10} {:>10} {:>9} {:>9} {:>7}",
-        "mode", "goodput/s", "throttled", "p50", "p99", "failed"
+        "{:<40} {:>10} {:>8} {:>10} {:>9} {:>9} {:>7}",
+        "mode", "goodput/s", "sent/s", "throttled", "p50", "p99", "failed"
     );
 
     let emulator = emulator(&credentials).await?;
@@ -133,6 +134,7 @@ fn zones(emulator: &Emulator) -> Result<Request<Full<Bytes>>, BoxError> {
 /// One mode's figures over the measured window.
 struct Row {
     goodput: f64,
+    sent: f64,
     throttled: f64,
     p50: Duration,
     p99: Duration,
@@ -142,8 +144,9 @@ struct Row {
 impl Row {
     fn print(&self, mode: &str) {
         println!(
-            "{mode:<40} {:>10.2} {:>9.2}% {:>9} {:>9} {:>7}",
+            "{mode:<40} {:>10.2} {:>8.1} {:>9.2}% {:>9} {:>9} {:>7}",
             self.goodput,
+            self.sent,
             self.throttled * 100.0,
             format!("{:.0?}", self.p50),
             format!("{:.0?}", self.p99),
@@ -217,6 +220,7 @@ where
     let failed = in_window.filter(|call| !call.succeeded).count();
     Row {
         goodput: latencies.len() as f64 / MEASURED.as_secs_f64(),
+        sent: answers.len() as f64 / MEASURED.as_secs_f64(),
         throttled: throttled as f64 / answers.len().max(1) as f64,
         p50: percentile(&latencies, 0.50),
         p99: percentile(&latencies, 0.99),
