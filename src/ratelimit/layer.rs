@@ -20,7 +20,8 @@ const DEFAULT_TUNING: Tuning = Tuning {
 ///
 /// Every service made by a layer, and every clone of the layer and of those
 /// services, shares the learned rates. Keep a clone of the layer to read
-/// them with [`rate`](Self::rate).
+/// them with [`rate`](Self::rate). Each setting below makes a layer that has
+/// learned nothing, so set them before cloning it.
 ///
 /// | setting | default |
 /// |---|---|
@@ -30,8 +31,6 @@ const DEFAULT_TUNING: Tuning = Tuning {
 /// | [`headroom`](Self::headroom) | 0.05: requests go out at 95% of the curve's rate |
 ///
 /// ```
-/// use std::time::Duration;
-///
 /// use tower::ServiceBuilder;
 /// use tower::retry::RetryLayer;
 /// use tower_tencentcloud::EnvelopeLayer;
@@ -64,9 +63,6 @@ impl AdaptiveRateLimitLayer {
     }
 
     /// The share of the rate kept after a throttle.
-    ///
-    /// Like every setting, it starts the layer afresh: clones made before
-    /// keep what they learned, and services made from them stay with them.
     ///
     /// # Panics
     ///
