@@ -255,6 +255,32 @@ async fn a_cut_while_requests_wait_reschedules_them_at_the_new_rate() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn below_the_retry_layer_a_retry_waits_for_a_token_too() {
+    let layer = AdaptiveRateLimitLayer::new().headroom(0.0);
+    let backend = Backend::default();
+    let client = backend.client(&layer);
+    let cut_at = limit_to_14(&backend, &client).await;
+    // Retries without backoff: any wait comes from the limiter.
+    let policy = RetryPolicy::default().throttled_backoff(Duration::ZERO, Duration::ZERO);
+    let retrying = ServiceBuilder::new()
+        .layer(RetryLayer::new(policy))
+        .service(client.clone());
+
+    backend.then(Reply::Throttle, 1);
+    let before = backend.calls().len();
+    retrying.oneshot(zones()).await.ok().unwrap();
+    let sent: Vec<Duration> = backend.calls()[before..]
+        .iter()
+        .map(|&call| call - cut_at)
+        .collect();
+    // The first attempt at the first token of 14 a second; its throttle cuts
+    // to 9.8, and the retry waits for the first token at that rate.
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(sent[0] >= 71 * MS && sent[0] <= 73 * MS, "{sent:?}");
+    assert!(sent[1] - sent[0] >= 100 * MS, "{sent:?}");
+}
+
+#[tokio::test(start_paused = true)]
 async fn answers_raise_the_rate_and_failures_without_an_answer_teach_nothing() {
     let layer = AdaptiveRateLimitLayer::new().headroom(0.0);
     let backend = Backend::default();
