@@ -2,7 +2,8 @@
 //! call through it against the same call without it, over a service that
 //! answers at once.
 //!
-//! - `unthrottled`: no key was ever throttled (one atomic load).
+//! - `unthrottled`: no key was ever throttled: one atomic load, and the
+//!   key cloned in case the answer is a throttle.
 //! - `other_key_throttled`: another action was throttled, so the key is
 //!   looked up under a read lock, and found absent.
 //! - `measuring`: this key was throttled once; its answers are measured
