@@ -14,10 +14,12 @@ const LONGEST_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
 /// still takes one and is told when it will have been paid for.
 ///
 /// Handing out future instants instead of "try again later" keeps the
-/// waiters in the order they came and wakes each exactly once, however many
-/// there are. Each token reserved ahead is a debt that
-/// [`forgive_debt`](Self::forgive_debt) cancels when the rate is cut, so
-/// that reservations made at the old rate do not keep it going.
+/// waiters in the order they came and wakes each once, however many there
+/// are, where retrying would wake them all for every token. Each token
+/// reserved ahead is a debt that [`forgive_debt`](Self::forgive_debt)
+/// cancels when the rate is cut, so that reservations made at the old rate
+/// do not keep it going; their holders wake at their old instant and
+/// reserve again.
 #[derive(Debug, Clone)]
 pub(crate) struct TokenBucket {
     fill_rate: f64,
