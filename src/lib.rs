@@ -76,6 +76,7 @@ pub mod emulator;
 pub mod envelope;
 mod error;
 pub mod layer;
+pub mod ratelimit;
 mod request_id;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
