@@ -48,6 +48,9 @@ pub enum Error {
     NotEnvelope(NotEnvelope),
     /// The request could not be signed, so it was not sent.
     Sign(SignError),
+    /// A server-sent event (or one of its lines) is longer than the limit
+    /// of [`SseLayer`](crate::sse::SseLayer).
+    EventTooLarge(EventTooLarge),
 }
 
 impl Error {
@@ -60,6 +63,7 @@ impl Error {
             Self::NotEnvelope(err) => err.retry_class(),
             // The same request fails to sign the same way every time.
             Self::Sign(_) => RetryClass::Never,
+            Self::EventTooLarge(_) => RetryClass::Never,
         }
     }
 
@@ -72,6 +76,7 @@ impl Error {
             Self::BodyTooLarge(err) => err.request_id(),
             Self::NotEnvelope(err) => err.request_id(),
             Self::Sign(_) => None,
+            Self::EventTooLarge(err) => err.request_id(),
         }
     }
 
@@ -84,6 +89,7 @@ impl Error {
             Self::BodyTooLarge(err) => Some(err.status()),
             Self::NotEnvelope(err) => Some(err.status()),
             Self::Sign(_) => None,
+            Self::EventTooLarge(err) => Some(err.status()),
         }
     }
 
@@ -129,6 +135,11 @@ impl Error {
     pub fn is_sign(&self) -> bool {
         matches!(self, Self::Sign(_))
     }
+
+    /// `true` when a server-sent event exceeded the limit.
+    pub fn is_event_too_large(&self) -> bool {
+        matches!(self, Self::EventTooLarge(_))
+    }
 }
 
 impl fmt::Display for Error {
@@ -140,6 +151,7 @@ impl fmt::Display for Error {
             Self::BodyTooLarge(err) => err.fmt(f),
             Self::NotEnvelope(err) => err.fmt(f),
             Self::Sign(err) => err.fmt(f),
+            Self::EventTooLarge(err) => err.fmt(f),
         }
     }
 }
@@ -153,6 +165,7 @@ impl std::error::Error for Error {
             Self::BodyTooLarge(err) => err.source(),
             Self::NotEnvelope(err) => err.source(),
             Self::Sign(err) => err.source(),
+            Self::EventTooLarge(err) => err.source(),
         }
     }
 }
@@ -407,6 +420,53 @@ impl fmt::Display for BodyTooLarge {
 }
 
 impl std::error::Error for BodyTooLarge {}
+
+/// A server-sent event, or one of its lines, is longer than the limit; the
+/// stream was read no further.
+#[derive(Debug, Clone)]
+pub struct EventTooLarge {
+    status: StatusCode,
+    request_id: Option<RequestId>,
+    limit: usize,
+}
+
+impl EventTooLarge {
+    pub(crate) fn new(status: StatusCode, request_id: Option<RequestId>, limit: usize) -> Self {
+        Self {
+            status,
+            request_id,
+            limit,
+        }
+    }
+
+    /// The response's HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The `X-TC-RequestId` header, if the response had one.
+    pub fn request_id(&self) -> Option<&RequestId> {
+        self.request_id.as_ref()
+    }
+
+    /// The limit that was exceeded, in bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+}
+
+impl fmt::Display for EventTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "server-sent event exceeds the limit of {} bytes",
+            self.limit
+        )?;
+        write_context(f, Some(self.status), self.request_id.as_ref())
+    }
+}
+
+impl std::error::Error for EventTooLarge {}
 
 /// How many bytes of a bad body an error keeps, for diagnosis.
 pub const BODY_PREFIX_LEN: usize = 256;

@@ -8,11 +8,18 @@
 //! [`RequestId`] in the response's extensions.
 //!
 //! ```text
-//! caller
-//!   ├─ tower::retry::RetryLayer   decides on Error::retry_class(), replays
-//!   ├─ EnvelopeLayer              reads the body: Ok(response) or Err(Error)
-//!   └─ transport                  hyper-util's client, or any Service<http::Request<B>>
+//! caller ── sign::ActionRequest (service, version, action, region, JSON params)
+//!   ├─ tower::retry::RetryLayer(retry::RetryPolicy)  decides on Error::retry_class(), sleeps, replays
+//!   ├─ ratelimit::AdaptiveRateLimitLayer             (optional) paces each action at the rate it learnt
+//!   ├─ sign::SignLayer(Credentials)                  TC3-HMAC-SHA256, a fresh timestamp each attempt
+//!   ├─ EnvelopeLayer                                 reads the body: Ok(response) or Err(Error)
+//!   └─ transport                                     hyper-util's client, reqwest, any Service<http::Request<B>>
 //! ```
+//!
+//! Retry sits above Sign so that a replay is signed again; Envelope sits
+//! below both so that they see typed errors. The sign layer corrects its
+//! clock from `AuthFailure.SignatureExpire`, which the retry policy replays
+//! once ([`RetryClass::ClockSkew`]).
 //!
 //! # Example
 //!
@@ -47,10 +54,17 @@
 //! [`envelope::from_slice`] deserializes the action's fields into a type of
 //! yours.
 //!
+//! Streaming actions answer `text/event-stream`, which the envelope layer
+//! passes through unread; [`sse::SseLayer`] above it ends such a body with
+//! [`Error::Api`] when an event reports an error, and [`sse::Events`] reads
+//! the events.
+//!
 //! # Features
 //!
 //! - `emulator`: `emulator`, a local Tencent Cloud API 3.0 emulator to test
-//!   clients against (signature checks, rate limits, faults on demand).
+//!   clients against (signature checks, rate limits, faults on demand);
+//!   `cargo run --example quickstart --features emulator` drives the whole
+//!   stack against it.
 //! - `reqwest`: `reqwest::ReqwestService`, a `reqwest::Client` as the
 //!   transport under the same layers.
 
@@ -63,16 +77,18 @@ pub mod emulator;
 pub mod envelope;
 mod error;
 pub mod layer;
+pub mod ratelimit;
 mod request_id;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
 pub mod retry;
 pub mod sign;
+pub mod sse;
 
 pub use code::{Category, Code, RetryClass};
 pub use error::{
     ApiError, BODY_PREFIX_LEN, BodyError, BodyTooLarge, BoxError, DecodeError, DecodeErrorKind,
-    Error, NotEnvelope, TransportError,
+    Error, EventTooLarge, NotEnvelope, TransportError,
 };
 pub use layer::{Envelope, EnvelopeBody, EnvelopeLayer};
 pub use request_id::{REQUEST_ID_HEADER, RequestId};

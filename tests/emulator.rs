@@ -1068,8 +1068,8 @@ async fn a_stream_error_comes_after_the_chosen_number_of_events() {
     let events = events(&body);
     assert_eq!(events.len(), 3);
     assert_eq!(events[1]["Choices"][0]["Delta"]["Content"], "two ");
-    assert_eq!(events[2]["Response"]["Error"]["Code"], "InternalError");
-    assert_eq!(events[2]["Response"]["RequestId"], id.as_str());
+    assert_eq!(events[2]["ErrorMsg"]["Code"], 4000);
+    assert_eq!(events[2]["Id"], id.as_str());
     assert_eq!(
         emulator.log().find(&id).unwrap().outcome(),
         &Outcome::StreamError { after_events: 2 }

@@ -44,7 +44,8 @@ pub enum Fault {
     /// The connection closes without an answer, before the action runs.
     DropConnection,
     /// For a streaming action: `after_events` events, then an event that
-    /// carries an `InternalError` envelope, then the end of the stream.
+    /// reports an error as Hunyuan does, `"ErrorMsg": {"Code": 4000, "Msg":
+    /// ...}` in its data, then the end of the stream.
     /// Calls that do not stream are not affected.
     StreamError {
         /// How many events of the answer are sent before the error event.

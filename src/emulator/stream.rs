@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::params::Params;
-use super::reply::{ApiFailure, error_envelope, success_envelope};
+use super::reply::{ApiFailure, success_envelope};
 use crate::RequestId;
 
 /// The service of the streaming action.
@@ -27,6 +27,10 @@ const KNOWN: &[&str] = &[
 ];
 
 const NOTE: &str = "以上内容为AI生成，不代表开发者立场，请勿删除或修改本标记";
+
+/// Hunyuan's code for an internal failure in a stream (4001 is a model
+/// timeout), and a message for it.
+const STREAM_INTERNAL_ERROR: (i64, &str) = (4000, "Internal service error.");
 
 /// A parsed ChatCompletions call. The answer echoes the words of the last
 /// message, one event per word, so that a test chooses how many events a
@@ -144,8 +148,9 @@ impl Chat {
     }
 
     /// The events of a streamed answer: one per word, then one that
-    /// finishes. With `error_after`, that many events, then an event with
-    /// an `InternalError` envelope, and nothing more.
+    /// finishes. With `error_after`, that many events, then one that
+    /// reports an error as Hunyuan does, in the event's `ErrorMsg`
+    /// (`{"Code": 4000, "Msg": ...}`, the code an integer), and nothing more.
     pub(crate) fn events(
         &self,
         request_id: &RequestId,
@@ -193,12 +198,32 @@ impl Chat {
             })
             .collect();
         if let Some(after) = error_after {
+            #[derive(Serialize)]
+            #[serde(rename_all = "PascalCase")]
+            struct ErrorMsg {
+                code: i64,
+                msg: &'static str,
+            }
+            #[derive(Serialize)]
+            #[serde(rename_all = "PascalCase")]
+            struct ErrorEvent<'a> {
+                note: &'static str,
+                choices: [(); 0],
+                created: u64,
+                id: &'a str,
+                error_msg: ErrorMsg,
+            }
+            let (code, msg) = STREAM_INTERNAL_ERROR;
+            let event = ErrorEvent {
+                note: NOTE,
+                choices: [],
+                created: now,
+                id: request_id.as_str(),
+                error_msg: ErrorMsg { code, msg },
+            };
+            let json = serde_json::to_string(&event).expect("events serialize");
             events.truncate(after);
-            let error = error_envelope(request_id, &ApiFailure::internal_error());
-            let mut event = b"data: ".to_vec();
-            event.extend_from_slice(&error);
-            event.extend_from_slice(b"\n\n");
-            events.push(Bytes::from(event));
+            events.push(Bytes::from(format!("data: {json}\n\n")));
         }
         events
     }
@@ -238,9 +263,12 @@ mod tests {
         let id = RequestId::new("r");
         let events = chat(true, "one two three").events(&id, 1, Some(2));
         assert_eq!(events.len(), 3);
-        assert!(
-            events[2].starts_with(b"data: {\"Response\":{\"Error\":{\"Code\":\"InternalError\",")
-        );
+        let error = std::str::from_utf8(&events[2]).unwrap();
+        let data: Value = serde_json::from_str(error.strip_prefix("data: ").unwrap()).unwrap();
+        assert_eq!(data["ErrorMsg"]["Code"], 4000);
+        assert_eq!(data["ErrorMsg"]["Msg"], "Internal service error.");
+        assert_eq!(data["Id"], "r");
+        assert!(error.ends_with("}\n\n"));
     }
 
     #[test]

@@ -96,15 +96,8 @@ pub fn decode(body: &[u8]) -> Result<Decoded<'_>, DecodeError> {
         });
     };
     let fields = match error {
+        ErrorMembers::Fields(spans) => error_fields(body, spans),
         ErrorMembers::Invalid => None,
-        ErrorMembers::Fields(ErrorSpans { code, message }) => (|| {
-            let code = json_str(body, &code)?;
-            let message = match message {
-                Some(message) => json_str(body, &message)?,
-                None => Cow::Borrowed(""),
-            };
-            Some(ErrorFields { code, message })
-        })(),
     };
     match fields {
         Some(error) => Ok(Decoded {
@@ -116,6 +109,16 @@ pub fn decode(body: &[u8]) -> Result<Decoded<'_>, DecodeError> {
             "not an object with a string Code and an optional string Message".into(),
         ),
     }
+}
+
+/// `Code` and `Message` as text; `None` if either holds a lone surrogate.
+fn error_fields(body: &[u8], spans: ErrorSpans) -> Option<ErrorFields<'_>> {
+    let code = json_str(body, &spans.code)?;
+    let message = match spans.message {
+        Some(message) => json_str(body, &message)?,
+        None => Cow::Borrowed(""),
+    };
+    Some(ErrorFields { code, message })
 }
 
 /// The text of a value the scanner has validated: borrowed unless it holds

@@ -1,7 +1,15 @@
 //! Gathers a body's data frames: one frame is kept as it came, several are
-//! copied once into a buffer sized from what the response announced.
+//! copied once into a buffer sized from what the response announced, as far
+//! as an announcement is trusted before the data backs it.
 
 use bytes::{Bytes, BytesMut};
+
+/// An announced size up to this is reserved at once: every real envelope
+/// fits, and a peer that announces more than it sends pins no more.
+const TRUSTED_ANNOUNCEMENT: usize = 1 << 20;
+
+/// Beyond the trusted size, how far ahead of the data the buffer grows.
+const RESERVE_AHEAD: usize = 256 << 10;
 
 /// The body went past the limit.
 pub(crate) struct OverLimit;
@@ -40,7 +48,13 @@ impl BodyBuffer {
             return Ok(());
         }
         if let Some(first) = self.first.take() {
-            self.rest.reserve(self.expected.max(total));
+            let announced = if self.expected <= TRUSTED_ANNOUNCEMENT {
+                self.expected
+            } else {
+                // A large announcement is believed as the data comes in.
+                self.expected.min(total.saturating_add(RESERVE_AHEAD))
+            };
+            self.rest.reserve(announced.max(total));
             self.rest.extend_from_slice(&first);
         }
         self.rest.extend_from_slice(&data);
@@ -77,6 +91,14 @@ mod tests {
         }
         assert_eq!(buffer.rest.capacity(), 9);
         assert_eq!(buffer.into_bytes(), "abcdefghi");
+    }
+
+    #[test]
+    fn a_large_announcement_is_not_reserved_before_the_data_comes() {
+        let mut buffer = BodyBuffer::new(32 << 20, 32 << 20);
+        assert!(buffer.push(Bytes::from(vec![b' '; 1024])).is_ok());
+        assert!(buffer.push(Bytes::from(vec![b' '; 1024])).is_ok());
+        assert!(buffer.rest.capacity() <= 2048 + RESERVE_AHEAD);
     }
 
     #[test]

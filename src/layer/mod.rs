@@ -10,7 +10,7 @@ mod buffer;
 mod future;
 #[allow(clippy::module_inception)]
 mod layer;
-mod media_type;
+pub(crate) mod media_type;
 mod service;
 
 pub use body::EnvelopeBody;

@@ -1,0 +1,118 @@
+//! Requests per second through hyper-util on loopback, against a local hyper
+//! server, with and without the envelope layer. Without it the caller still
+//! collects the body, as any client must; with it the layer does that and
+//! decides success or error on top.
+//!
+//! Run: `cargo bench --bench end_to_end`
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use divan::{Bencher, black_box};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tower::{Layer, ServiceExt};
+use tower_tencentcloud::EnvelopeLayer;
+
+fn main() {
+    divan::main();
+}
+
+const SIZES: [usize; 2] = [1 << 10, 256 << 10];
+
+/// A success envelope of about `size` bytes, dense like a DescribeInstances answer.
+fn body(size: usize) -> Bytes {
+    let item = r#"{"InstanceId":"ins-0000","Zone":"ap-guangzhou-3","CPU":2,"Memory":4,"Tags":[{"Key":"env","Value":"prod"}]}"#;
+    let count = (size.saturating_sub(100) / (item.len() + 1)).max(1);
+    let items = vec![item; count].join(",");
+    Bytes::from(format!(
+        r#"{{"Response":{{"TotalCount":{count},"InstanceSet":[{items}],"RequestId":"b5b41468-520d-4192-b42f-595cc34b6c1c"}}}}"#
+    ))
+}
+
+/// A server on its own thread and runtime, answering every request with
+/// the body of the size named by the path.
+fn serve() -> SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            let bodies: Vec<(usize, Bytes)> = SIZES.iter().map(|&s| (s, body(s))).collect();
+            loop {
+                let (stream, _) = listener.accept().await.unwrap();
+                let bodies = bodies.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |request: http::Request<_>| {
+                        let size: usize = request.uri().path()[1..].parse().unwrap();
+                        let body = bodies.iter().find(|(s, _)| *s == size).unwrap().1.clone();
+                        let response = http::Response::builder()
+                            .header("content-type", "application/json")
+                            .body(Full::new(body))
+                            .unwrap();
+                        async move { Ok::<_, Infallible>(response) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+    });
+    rx.recv().unwrap()
+}
+
+fn setup() -> (
+    tokio::runtime::Runtime,
+    SocketAddr,
+    Client<HttpConnector, Full<Bytes>>,
+) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let addr = serve();
+    let client = {
+        let _guard = runtime.enter();
+        Client::builder(TokioExecutor::new()).build_http()
+    };
+    (runtime, addr, client)
+}
+
+fn request(addr: SocketAddr, size: usize) -> http::Request<Full<Bytes>> {
+    http::Request::post(format!("http://{addr}/{size}"))
+        .header("x-tc-action", "DescribeInstances")
+        .body(Full::new(Bytes::from_static(b"{}")))
+        .unwrap()
+}
+
+#[divan::bench(args = SIZES)]
+fn without_layer(bencher: Bencher, size: usize) {
+    let (runtime, addr, client) = setup();
+    bencher.bench_local(|| {
+        runtime.block_on(async {
+            let response = client.request(request(addr, size)).await.unwrap();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            black_box(body.len())
+        })
+    });
+}
+
+#[divan::bench(args = SIZES)]
+fn with_layer(bencher: Bencher, size: usize) {
+    let (runtime, addr, client) = setup();
+    let service = EnvelopeLayer::new().layer(client);
+    bencher.bench_local(|| {
+        runtime.block_on(async {
+            let response = service.clone().oneshot(request(addr, size)).await.unwrap();
+            black_box(response.body().as_bytes().map(Bytes::len))
+        })
+    });
+}

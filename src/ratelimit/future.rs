@@ -1,0 +1,234 @@
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use http::Request;
+use pin_project_lite::pin_project;
+use tokio::time::{Instant, Sleep};
+use tower::Service;
+
+use super::RateKey;
+use super::rates::{KeyState, Rates};
+use super::state::{Admission, Answer, Cut};
+use crate::{Error, RetryClass};
+
+pin_project! {
+    /// The future of [`AdaptiveRateLimit`](super::AdaptiveRateLimit): the
+    /// wait for a token, if any, then the inner service's future, whose
+    /// answer the learned rate learns from.
+    pub struct ResponseFuture<S, B>
+    where
+        S: Service<Request<B>>,
+    {
+        #[pin]
+        state: State<S, B, S::Future>,
+        feedback: Feedback,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<S, B, F> {
+        Waiting {
+            #[pin]
+            sleep: Sleep,
+            service: S,
+            request: Option<Request<B>>,
+            reservation: Option<Reservation>,
+        },
+        Sent {
+            #[pin]
+            future: F,
+        },
+    }
+}
+
+impl<S, B> ResponseFuture<S, B>
+where
+    S: Service<Request<B>>,
+{
+    pub(crate) fn sent(future: S::Future, feedback: Feedback) -> Self {
+        Self {
+            state: State::Sent { future },
+            feedback,
+        }
+    }
+
+    pub(crate) fn waiting(
+        service: S,
+        request: Request<B>,
+        deadline: Instant,
+        reservation: Reservation,
+        feedback: Feedback,
+    ) -> Self {
+        Self {
+            state: State::Waiting {
+                sleep: tokio::time::sleep_until(deadline),
+                service,
+                request: Some(request),
+                reservation: Some(reservation),
+            },
+            feedback,
+        }
+    }
+}
+
+impl<S, B> Future for ResponseFuture<S, B>
+where
+    S: Service<Request<B>, Error = Error>,
+{
+    type Output = Result<S::Response, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            match this.state.as_mut().project() {
+                StateProj::Waiting {
+                    mut sleep,
+                    service,
+                    request,
+                    reservation,
+                } => {
+                    ready!(sleep.as_mut().poll(cx));
+                    let held = reservation
+                        .as_mut()
+                        .expect("ResponseFuture polled after completion");
+                    if let Some(deadline) = held.confirm(Instant::now()) {
+                        // A cut cancelled the reservation; the new one is later.
+                        sleep.reset(deadline);
+                        continue;
+                    }
+                    ready!(service.poll_ready(cx))?;
+                    let generation = reservation
+                        .take()
+                        .expect("ResponseFuture polled after completion")
+                        .redeem();
+                    this.feedback.generation = generation;
+                    let request = request
+                        .take()
+                        .expect("ResponseFuture polled after completion");
+                    let future = service.call(request);
+                    this.state.set(State::Sent { future });
+                }
+                StateProj::Sent { future } => {
+                    let result = ready!(future.poll(cx));
+                    this.feedback.learn(&result);
+                    return Poll::Ready(result);
+                }
+            }
+        }
+    }
+}
+
+impl<S, B> fmt::Debug for ResponseFuture<S, B>
+where
+    S: Service<Request<B>>,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.state {
+            State::Waiting { sleep, .. } => format!("waiting until {:?}", sleep.deadline()),
+            State::Sent { .. } => "sent".to_owned(),
+        };
+        f.debug_struct("ResponseFuture")
+            .field("key", &self.feedback.key)
+            .field("state", &state)
+            .finish()
+    }
+}
+
+/// A token reserved ahead; given back unless redeemed.
+pub(crate) struct Reservation {
+    state: Arc<KeyState>,
+    generation: u64,
+    redeemed: bool,
+}
+
+impl Reservation {
+    pub(crate) fn new(state: Arc<KeyState>, generation: u64) -> Self {
+        Self {
+            state,
+            generation,
+            redeemed: false,
+        }
+    }
+
+    /// `None` when the reserved token is there; else the deadline of a
+    /// reservation made anew, a cut having cancelled this one.
+    fn confirm(&mut self, now: Instant) -> Option<Instant> {
+        match self.state.confirm(self.generation, now) {
+            Admission::Now { generation } => {
+                self.generation = generation;
+                None
+            }
+            Admission::At {
+                deadline,
+                generation,
+            } => {
+                self.generation = generation;
+                Some(deadline)
+            }
+        }
+    }
+
+    /// Spends the token on a request; returns the generation it is sent under.
+    fn redeem(mut self) -> u64 {
+        self.redeemed = true;
+        self.generation
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if !self.redeemed {
+            self.state.release(self.generation, Instant::now());
+        }
+    }
+}
+
+/// What the answer to a request teaches its key's rate.
+pub(crate) struct Feedback {
+    rates: Arc<Rates>,
+    key: RateKey,
+    state: Option<Arc<KeyState>>,
+    generation: u64,
+}
+
+impl Feedback {
+    pub(crate) fn new(
+        rates: Arc<Rates>,
+        key: RateKey,
+        state: Option<Arc<KeyState>>,
+        generation: u64,
+    ) -> Self {
+        Self {
+            rates,
+            key,
+            state,
+            generation,
+        }
+    }
+
+    fn learn<R>(&self, result: &Result<R, Error>) {
+        let answer = match result {
+            Err(error) if error.retry_class() == RetryClass::Throttled => Answer::Throttled,
+            // Any answer of the API's but a throttle says the rate was accepted.
+            Ok(_) | Err(Error::Api(_)) => Answer::Accepted,
+            // No answer (transport, body, signing failures): nothing to learn.
+            Err(_) => return,
+        };
+        let now = Instant::now();
+        let cut = match &self.state {
+            Some(state) => state.learn(answer, self.generation, now),
+            None if answer == Answer::Throttled => {
+                self.rates.throttled(&self.key, self.generation, now)
+            }
+            // Never throttled: nothing to keep.
+            None => None,
+        };
+        if let Some(Cut { from, to }) = cut {
+            tracing::debug!(key = %self.key, from, to, "throttled: rate cut");
+        }
+    }
+}

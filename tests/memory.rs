@@ -1,0 +1,157 @@
+//! Peak memory of one response in flight through the envelope layer, with a
+//! counting allocator: a body of one frame is not copied at all; a body of
+//! many frames is copied once, into a buffer sized from what the response
+//! announced.
+
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use tower::{Layer, ServiceExt};
+use tower_tencentcloud::EnvelopeLayer;
+
+/// Counts the bytes allocated now and the most ever, on top of `System`.
+struct Counting;
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded unchanged to `System`, which upholds the
+// `GlobalAlloc` contract; the counters only observe sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract for `alloc` is passed on as is.
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            let now = CURRENT.fetch_add(layout.size(), Ordering::SeqCst) + layout.size();
+            PEAK.fetch_max(now, Ordering::SeqCst);
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        CURRENT.fetch_sub(layout.size(), Ordering::SeqCst);
+        // SAFETY: the caller's contract for `dealloc` is passed on as is.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The counters are global: one test at a time, from before it allocates
+/// its body to after it measures.
+static MEASURING: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    MEASURING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A body of ready frames, announcing its exact size (or not).
+struct Frames {
+    frames: Vec<Bytes>,
+    exact: Option<u64>,
+}
+
+impl Body for Frames {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let next = (!self.frames.is_empty()).then(|| self.frames.remove(0));
+        Poll::Ready(next.map(|data| Ok(Frame::data(data))))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.exact
+            .map_or_else(SizeHint::default, SizeHint::with_exact)
+    }
+}
+
+/// A success envelope of about `len` bytes.
+fn envelope(len: usize) -> Bytes {
+    let pad = len.saturating_sub(60);
+    Bytes::from(format!(
+        r#"{{"Response":{{"Pad":"{}","RequestId":"mem-1"}}}}"#,
+        "x".repeat(pad)
+    ))
+}
+
+/// The most bytes the layer held at once beyond what existed before the
+/// call, while answering with `frames`.
+fn peak_in_flight(frames: Vec<Bytes>, content_length: Option<usize>, exact: Option<u64>) -> usize {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let frames = std::sync::Mutex::new(Some(frames));
+    let inner = tower::service_fn(move |_: http::Request<()>| {
+        let frames = frames.lock().unwrap().take().unwrap();
+        let mut response = http::Response::new(Frames { frames, exact });
+        if let Some(len) = content_length {
+            response
+                .headers_mut()
+                .insert("content-length", len.to_string().parse().unwrap());
+        }
+        async move { Ok::<_, Infallible>(response) }
+    });
+    let service = EnvelopeLayer::new().layer(inner);
+    let before = CURRENT.load(Ordering::SeqCst);
+    PEAK.store(before, Ordering::SeqCst);
+    let response = runtime
+        .block_on(service.oneshot(http::Request::new(())))
+        .unwrap();
+    let peak = PEAK.load(Ordering::SeqCst) - before;
+    eprintln!("peak in flight: {peak} bytes");
+    drop(response);
+    peak
+}
+
+const SLACK: usize = 4096;
+
+#[test]
+fn one_frame_is_forwarded_without_a_copy() {
+    let _measuring = one_at_a_time();
+    let body = envelope(1 << 20);
+    let peak = peak_in_flight(vec![body.clone()], Some(body.len()), None);
+    assert!(peak <= SLACK, "peak {peak} bytes for a body of one frame");
+}
+
+#[test]
+fn many_frames_are_copied_once_into_a_buffer_sized_by_content_length() {
+    let _measuring = one_at_a_time();
+    let body = envelope(1 << 20);
+    let frames: Vec<Bytes> = body.chunks(16 << 10).map(Bytes::copy_from_slice).collect();
+    let peak = peak_in_flight(frames, Some(body.len()), None);
+    assert!(
+        peak <= body.len() + SLACK,
+        "peak {peak} bytes for {} bytes",
+        body.len()
+    );
+    // Once, not twice: a growing buffer would have held about twice the body.
+    assert!(peak >= body.len());
+}
+
+#[test]
+fn many_frames_are_copied_once_into_a_buffer_sized_by_the_size_hint() {
+    let _measuring = one_at_a_time();
+    let body = envelope(256 << 10);
+    let frames: Vec<Bytes> = body.chunks(8 << 10).map(Bytes::copy_from_slice).collect();
+    let peak = peak_in_flight(frames, None, Some(body.len() as u64));
+    assert!(
+        peak <= body.len() + SLACK,
+        "peak {peak} bytes for {} bytes",
+        body.len()
+    );
+}
