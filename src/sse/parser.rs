@@ -169,7 +169,9 @@ impl Parser {
                     None => self.skip_lf = true,
                 }
             }
-            self.check_size(self.offset())?;
+            // A line end counts one byte, CR, LF or CRLF alike, so that
+            // where a chunk cuts a CRLF changes no verdict.
+            self.check_size(self.chunk_start + end as u64 + 1)?;
             let start = self.boundary;
             if let Some(event) = self.line(line, start) {
                 return Ok(Some(event));
