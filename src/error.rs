@@ -176,6 +176,50 @@ impl From<ApiError> for Error {
     }
 }
 
+/// Takes back an [`Error`] that a tower middleware boxed (`Buffer`,
+/// `Timeout`...), and turns any other boxed error into
+/// [`Error::Transport`]: so that such a middleware can sit under
+/// [`RetryPolicy`](crate::retry::RetryPolicy), behind a `map_err`.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use tower::{ServiceBuilder, ServiceExt};
+/// use tower::retry::RetryLayer;
+/// use tower::timeout::TimeoutLayer;
+/// use tower_tencentcloud::{EnvelopeLayer, Error, RetryClass};
+/// use tower_tencentcloud::retry::RetryPolicy;
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// // A transport that never answers.
+/// let transport = tower::service_fn(|_: http::Request<String>| async {
+///     std::future::pending::<Result<http::Response<String>, std::convert::Infallible>>().await
+/// });
+/// let service = ServiceBuilder::new()
+///     .layer(RetryLayer::new(RetryPolicy::default().max_attempts(2)))
+///     .map_err(Error::from)
+///     .layer(TimeoutLayer::new(Duration::from_secs(5))) // each attempt
+///     .layer(EnvelopeLayer::new())
+///     .service(transport);
+/// let request = http::Request::builder()
+///     .header("x-tc-action", "DescribeInstances")
+///     .body(String::new())
+///     .unwrap();
+/// let err = service.oneshot(request).await.unwrap_err();
+/// assert!(err.is_transport());
+/// assert_eq!(err.retry_class(), RetryClass::Transient);
+/// # }
+/// ```
+impl From<BoxError> for Error {
+    fn from(err: BoxError) -> Self {
+        match err.downcast::<Error>() {
+            Ok(err) => *err,
+            Err(other) => Self::Transport(TransportError::new(other)),
+        }
+    }
+}
+
 impl From<SignError> for Error {
     fn from(err: SignError) -> Self {
         Self::Sign(err)

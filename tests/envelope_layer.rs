@@ -466,3 +466,25 @@ fn the_error_is_send_sync_static() {
     fn check<T: Send + Sync + 'static + std::error::Error>() {}
     check::<Error>();
 }
+
+#[test]
+fn a_boxed_error_comes_back_as_it_was_or_as_a_transport_error() {
+    use tower_tencentcloud::{ApiError, BoxError};
+    let api: BoxError = Box::new(Error::from(ApiError::new(
+        StatusCode::OK,
+        "RequestLimitExceeded",
+        "slow down",
+    )));
+    let back = Error::from(api);
+    assert_eq!(back.code().unwrap(), "RequestLimitExceeded");
+    assert_eq!(back.retry_class(), RetryClass::Throttled);
+
+    let elapsed: BoxError = Box::new(tower::timeout::error::Elapsed::new());
+    let wrapped = Error::from(elapsed);
+    assert!(wrapped.is_transport());
+    assert!(
+        std::error::Error::source(&wrapped)
+            .unwrap()
+            .is::<tower::timeout::error::Elapsed>()
+    );
+}
