@@ -1,7 +1,9 @@
 //! Requests per second through hyper-util on loopback, against a local hyper
 //! server, with and without the envelope layer. Without it the caller still
 //! collects the body, as any client must; with it the layer does that and
-//! decides success or error on top.
+//! decides success or error on top. Each iteration sends a batch of
+//! concurrent requests, so that the figure is throughput rather than the
+//! loopback's wake-up latency, which varies a lot on a shared machine.
 //!
 //! Run: `cargo bench --bench end_to_end`
 
@@ -9,6 +11,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
+use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
@@ -93,14 +96,31 @@ fn request(addr: SocketAddr, size: usize) -> http::Request<Full<Bytes>> {
         .unwrap()
 }
 
+/// Requests in flight at once, per iteration.
+const BATCH: usize = 32;
+
 #[divan::bench(args = SIZES)]
 fn without_layer(bencher: Bencher, size: usize) {
     let (runtime, addr, client) = setup();
-    bencher.bench_local(|| {
+    bencher.counter(ItemsCount::new(BATCH)).bench_local(|| {
         runtime.block_on(async {
-            let response = client.request(request(addr, size)).await.unwrap();
-            let body = response.into_body().collect().await.unwrap().to_bytes();
-            black_box(body.len())
+            let mut batch = tokio::task::JoinSet::new();
+            for _ in 0..BATCH {
+                let client = client.clone();
+                batch.spawn(async move {
+                    let response = client.request(request(addr, size)).await.unwrap();
+                    response
+                        .into_body()
+                        .collect()
+                        .await
+                        .unwrap()
+                        .to_bytes()
+                        .len()
+                });
+            }
+            while let Some(len) = batch.join_next().await {
+                black_box(len.unwrap());
+            }
         })
     });
 }
@@ -109,10 +129,19 @@ fn without_layer(bencher: Bencher, size: usize) {
 fn with_layer(bencher: Bencher, size: usize) {
     let (runtime, addr, client) = setup();
     let service = EnvelopeLayer::new().layer(client);
-    bencher.bench_local(|| {
+    bencher.counter(ItemsCount::new(BATCH)).bench_local(|| {
         runtime.block_on(async {
-            let response = service.clone().oneshot(request(addr, size)).await.unwrap();
-            black_box(response.body().as_bytes().map(Bytes::len))
+            let mut batch = tokio::task::JoinSet::new();
+            for _ in 0..BATCH {
+                let call = service.clone().oneshot(request(addr, size));
+                batch.spawn(async move {
+                    let response = call.await.unwrap();
+                    response.body().as_bytes().map(Bytes::len)
+                });
+            }
+            while let Some(len) = batch.join_next().await {
+                black_box(len.unwrap());
+            }
         })
     });
 }
