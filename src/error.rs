@@ -422,95 +422,71 @@ impl std::error::Error for BodyError {
     }
 }
 
-/// The response body is larger than the layer's limit; no more than the
-/// limit (plus one frame) was read.
-#[derive(Debug, Clone)]
-pub struct BodyTooLarge {
-    status: StatusCode,
-    request_id: Option<RequestId>,
-    limit: usize,
-}
-
-impl BodyTooLarge {
-    pub(crate) fn new(status: StatusCode, request_id: Option<RequestId>, limit: usize) -> Self {
-        Self {
-            status,
-            request_id,
-            limit,
+/// Defines an error for something longer than a limit: the status, the
+/// header's RequestId and the limit, and a one-line Display.
+macro_rules! limit_error {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name {
+            status: StatusCode,
+            request_id: Option<RequestId>,
+            limit: usize,
         }
-    }
 
-    /// The response's HTTP status.
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
+        impl $name {
+            pub(crate) fn new(
+                status: StatusCode,
+                request_id: Option<RequestId>,
+                limit: usize,
+            ) -> Self {
+                Self {
+                    status,
+                    request_id,
+                    limit,
+                }
+            }
 
-    /// The `X-TC-RequestId` header, if the response had one.
-    pub fn request_id(&self) -> Option<&RequestId> {
-        self.request_id.as_ref()
-    }
+            /// The response's HTTP status.
+            pub fn status(&self) -> StatusCode {
+                self.status
+            }
 
-    /// The limit that was exceeded, in bytes.
-    pub fn limit(&self) -> usize {
-        self.limit
-    }
-}
+            /// The `X-TC-RequestId` header, if the response had one.
+            pub fn request_id(&self) -> Option<&RequestId> {
+                self.request_id.as_ref()
+            }
 
-impl fmt::Display for BodyTooLarge {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "response body exceeds the limit of {} bytes", self.limit)?;
-        write_context(f, Some(self.status), self.request_id.as_ref())
-    }
-}
-
-impl std::error::Error for BodyTooLarge {}
-
-/// A server-sent event, or one of its lines, is longer than the limit; the
-/// stream was read no further.
-#[derive(Debug, Clone)]
-pub struct EventTooLarge {
-    status: StatusCode,
-    request_id: Option<RequestId>,
-    limit: usize,
-}
-
-impl EventTooLarge {
-    pub(crate) fn new(status: StatusCode, request_id: Option<RequestId>, limit: usize) -> Self {
-        Self {
-            status,
-            request_id,
-            limit,
+            /// The limit that was exceeded, in bytes.
+            pub fn limit(&self) -> usize {
+                self.limit
+            }
         }
-    }
 
-    /// The response's HTTP status.
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!($what, " exceeds the limit of {} bytes"), self.limit)?;
+                write_context(f, Some(self.status), self.request_id.as_ref())
+            }
+        }
 
-    /// The `X-TC-RequestId` header, if the response had one.
-    pub fn request_id(&self) -> Option<&RequestId> {
-        self.request_id.as_ref()
-    }
-
-    /// The limit that was exceeded, in bytes.
-    pub fn limit(&self) -> usize {
-        self.limit
-    }
+        impl std::error::Error for $name {}
+    };
 }
 
-impl fmt::Display for EventTooLarge {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "server-sent event exceeds the limit of {} bytes",
-            self.limit
-        )?;
-        write_context(f, Some(self.status), self.request_id.as_ref())
-    }
-}
+limit_error!(
+    /// The response body is larger than the layer's limit; no more than the
+    /// limit (plus one frame) was read.
+    BodyTooLarge,
+    "response body"
+);
 
-impl std::error::Error for EventTooLarge {}
+limit_error!(
+    /// A server-sent event, or one of its lines, is longer than the limit; the
+    /// stream was read no further.
+    EventTooLarge,
+    "server-sent event"
+);
 
 /// How many bytes of a bad body an error keeps, for diagnosis.
 pub const BODY_PREFIX_LEN: usize = 256;

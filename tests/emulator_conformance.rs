@@ -6,6 +6,9 @@
 //! The interpreter is `$TENCENTCLOUD_TEST_PYTHON`, or else `.venv/bin/python`
 //! in the crate; `.ci/python-setup` creates that venv.
 
+#[path = "support/python.rs"]
+mod python;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -17,20 +20,6 @@ use tower_tencentcloud::sign::Credentials;
 const SECRET_ID: &str = "AKIDpythonsdk000000000000000000000";
 const SECRET_KEY: &str = "python-sdk-secret-key-0000000000";
 
-fn python() -> PathBuf {
-    let python = std::env::var_os("TENCENTCLOUD_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
-    assert!(
-        python.exists(),
-        "no Python with the official SDK at {}: run `.ci/python-setup` in the crate \
-         (it runs `python3 -m venv .venv && .venv/bin/pip install tencentcloud-sdk-python-common`), \
-         or point TENCENTCLOUD_TEST_PYTHON at an interpreter that has the package",
-        python.display()
-    );
-    python
-}
-
 /// Runs the calls through the SDK, in a blocking thread so that the
 /// emulator keeps serving meanwhile.
 async fn run_sdk(emulator: &Emulator, calls: Vec<Value>) -> Vec<Value> {
@@ -41,7 +30,7 @@ async fn run_sdk(emulator: &Emulator, calls: Vec<Value>) -> Vec<Value> {
     tokio::task::spawn_blocking(move || {
         let script =
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/emulator_calls.py");
-        let mut child = Command::new(python())
+        let mut child = Command::new(python::python())
             .arg(script)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -6,6 +6,9 @@
 //! `$TENCENTCLOUD_TEST_PYTHON`, or else `.venv/bin/python` in the crate;
 //! `.ci/python-setup` creates that venv.
 
+#[path = "support/python.rs"]
+mod python;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -298,20 +301,6 @@ fn python_input(vector: &Vector, request: Option<&Request<Full<Bytes>>>) -> Valu
     input
 }
 
-fn python() -> PathBuf {
-    let python = std::env::var_os("TENCENTCLOUD_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
-    assert!(
-        python.exists(),
-        "no Python with the official SDK at {}: run `.ci/python-setup` in the crate \
-         (it runs `python3 -m venv .venv && .venv/bin/pip install tencentcloud-sdk-python-common`), \
-         or point TENCENTCLOUD_TEST_PYTHON at an interpreter that has the package",
-        python.display()
-    );
-    python
-}
-
 /// What the SDK built for each vector.
 struct SdkRequest {
     headers: serde_json::Map<String, Value>,
@@ -330,7 +319,7 @@ impl SdkRequest {
 
 fn run_sdk(inputs: &[Value]) -> Vec<SdkRequest> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/sign_vectors.py");
-    let mut child = Command::new(python())
+    let mut child = Command::new(python::python())
         .arg(script)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
