@@ -69,7 +69,7 @@
 //!   transport under the same layers.
 
 #![warn(missing_docs)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 mod code;
 #[cfg(feature = "emulator")]

@@ -10,10 +10,13 @@
 //! assert_eq!(envelope.request_id(), Some("r-1"));
 //! ```
 
+mod block;
 mod decode;
 mod fields;
 #[cfg(test)]
 mod oracle;
+#[cfg(test)]
+mod payload_scalars;
 mod scan;
 
 pub use decode::{Decoded, ErrorFields, decode};

@@ -9,6 +9,7 @@
 
 use std::ops::Range;
 
+use super::block::skip_container;
 use crate::error::DecodeErrorKind;
 
 /// A value's place in the body, and what the scanner learnt reading it.
@@ -51,7 +52,6 @@ pub(crate) fn scan(body: &[u8], spans: &mut Spans) -> Result<()> {
     Scanner {
         bytes: body,
         pos: 0,
-        nesting: Nesting::default(),
     }
     .document(spans)
 }
@@ -76,50 +76,6 @@ pub(crate) enum ErrorMembers {
 struct Scanner<'a> {
     bytes: &'a [u8],
     pos: usize,
-    /// The open containers of the value being skipped.
-    nesting: Nesting,
-}
-
-/// A stack of open containers, `true` for an object: a bit each for the
-/// first 128 levels (no allocation for any real response), then a Vec.
-#[derive(Default)]
-struct Nesting {
-    depth: usize,
-    inline: u128,
-    spill: Vec<bool>,
-}
-
-impl Nesting {
-    fn push(&mut self, object: bool) {
-        if self.depth < 128 {
-            let bit = 1u128 << self.depth;
-            self.inline = if object {
-                self.inline | bit
-            } else {
-                self.inline & !bit
-            };
-        } else {
-            self.spill.push(object);
-        }
-        self.depth += 1;
-    }
-
-    /// Whether the innermost open container is an object; `None` when none is open.
-    fn top(&self) -> Option<bool> {
-        let index = self.depth.checked_sub(1)?;
-        if index < 128 {
-            Some(self.inline >> index & 1 == 1)
-        } else {
-            self.spill.last().copied()
-        }
-    }
-
-    fn pop(&mut self) {
-        self.depth -= 1;
-        if self.depth >= 128 {
-            self.spill.pop();
-        }
-    }
 }
 
 impl Scanner<'_> {
@@ -276,23 +232,6 @@ impl Scanner<'_> {
         Ok(raw)
     }
 
-    /// A member name inside a payload value, and its colon: only checked.
-    #[inline(always)]
-    fn payload_key(&mut self) -> Result<()> {
-        if self.peek() != Some(b'"') {
-            return Err(self.error());
-        }
-        self.pos += 1;
-        self.string()?;
-        self.skip_ws();
-        if self.peek() != Some(b':') {
-            return Err(self.error());
-        }
-        self.pos += 1;
-        self.skip_ws();
-        Ok(())
-    }
-
     /// Skips one value, noting where it is and, for a string, whether it is escaped.
     fn raw_value(&mut self) -> Result<Raw> {
         let start = self.pos;
@@ -324,64 +263,23 @@ impl Scanner<'_> {
         }
     }
 
-    /// Skips one value of any depth.
+    /// Skips one value of any depth: arrays and objects in blocks.
     fn value(&mut self) -> Result<()> {
-        // A copy in locals: the hot loop keeps the position in a register.
-        let mut this = Scanner {
-            bytes: self.bytes,
-            pos: self.pos,
-            nesting: std::mem::take(&mut self.nesting),
-        };
-        let result = this.value_in_place();
-        self.pos = this.pos;
-        self.nesting = this.nesting;
-        result
-    }
-
-    #[inline(always)]
-    fn value_in_place(&mut self) -> Result<()> {
-        debug_assert!(self.nesting.top().is_none());
-        loop {
-            // A value starts here.
-            match self.peek() {
-                Some(open @ (b'{' | b'[')) => {
-                    self.pos += 1;
-                    self.skip_ws();
-                    let close = if open == b'{' { b'}' } else { b']' };
-                    if self.peek() == Some(close) {
-                        self.pos += 1;
-                    } else {
-                        self.nesting.push(open == b'{');
-                        if open == b'{' {
-                            self.payload_key()?;
-                        }
-                        continue;
-                    }
-                }
-                Some(b'"') => {
-                    self.pos += 1;
-                    self.string()?;
-                }
-                Some(b'-' | b'0'..=b'9') => self.number()?,
-                Some(b't') => self.literal(b"true")?,
-                Some(b'f') => self.literal(b"false")?,
-                Some(b'n') => self.literal(b"null")?,
-                _ => return Err(self.error()),
+        match self.peek() {
+            Some(b'{' | b'[') => {
+                self.pos = skip_container(self.bytes, self.pos)
+                    .map_err(|offset| SyntaxError { offset })?;
+                Ok(())
             }
-            // A value ended: close what it ends, or start the next one.
-            loop {
-                let Some(object) = self.nesting.top() else {
-                    return Ok(());
-                };
-                let close = if object { b'}' } else { b']' };
-                if self.next_member(close)? {
-                    if object {
-                        self.payload_key()?;
-                    }
-                    break;
-                }
-                self.nesting.pop();
+            Some(b'"') => {
+                self.pos += 1;
+                self.string().map(drop)
             }
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            _ => Err(self.error()),
         }
     }
 
@@ -571,7 +469,6 @@ mod tests {
             let mut scanner = Scanner {
                 bytes: body,
                 pos: 1,
-                nesting: Nesting::default(),
             };
             scanner.string().map(|escaped| (escaped, scanner.pos))
         };

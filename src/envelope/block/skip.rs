@@ -1,0 +1,206 @@
+//! Skips one array or object: checks its grammar block by block with
+//! bitmasks and returns where it ends.
+//!
+//! Every token but the first is the successor of another, so the grammar is
+//! a rule per kind of token on what may follow it, checked for 64 bytes at
+//! once by [`Follow`]. Only two facts need the container stack: whether a
+//! comma sits in an object or an array, and whether each closing bracket
+//! matches its opener. For those the brackets alone are walked one by one.
+
+use super::BLOCK;
+use super::follow::Follow;
+use super::nesting::Nesting;
+use super::simd::{Kernel, Walk, dispatch};
+use super::strings::Strings;
+
+/// Checks the array or object that starts at `start` and returns the
+/// offset just past its closing bracket, or the offset of a syntax error.
+///
+/// Checked: brackets, strings (escapes, control characters, UTF-8),
+/// `key : value , …` grammar, and that no byte outside a string is a
+/// control character, a backslash or non-ASCII. Not checked: the spelling
+/// of scalars (`tru`, `01`, `1.2.3` pass), which the caller's own
+/// deserializer will see.
+pub(crate) fn skip_container(bytes: &[u8], start: usize) -> Result<usize, usize> {
+    debug_assert!(matches!(bytes.get(start), Some(b'{' | b'[')));
+    dispatch(SkipContainer { bytes, start })
+}
+
+struct SkipContainer<'a> {
+    bytes: &'a [u8],
+    start: usize,
+}
+
+impl Walk for SkipContainer<'_> {
+    type Output = Result<usize, usize>;
+
+    #[inline(always)]
+    fn run<K: Kernel>(self, kernel: K) -> Self::Output {
+        let Self { bytes, start } = self;
+        let mut checker = Checker::default();
+        let mut base = start;
+        while let Some(block) = bytes.get(base..base + BLOCK) {
+            let block = block.try_into().expect("a block");
+            if let Some(done) = checker.block(kernel, block, base, bytes) {
+                return done;
+            }
+            base += BLOCK;
+        }
+        let rest = bytes.get(base..).unwrap_or_default();
+        if rest.is_empty() {
+            return Err(bytes.len());
+        }
+        // Blanks past the end: they end no string and hold no token.
+        let mut padded = [b' '; BLOCK];
+        padded[..rest.len()].copy_from_slice(rest);
+        checker
+            .block(kernel, &padded, base, bytes)
+            .unwrap_or(Err(bytes.len()))
+    }
+}
+
+/// What the blocks read so far tell the next one.
+#[derive(Default)]
+struct Checker {
+    strings: Strings,
+    nesting: Nesting,
+    // Each rule: the tokens that may follow a kind of token.
+    after_brace: Follow,
+    after_object_comma: Follow,
+    after_bracket: Follow,
+    after_colon_or_array_comma: Follow,
+    after_key: Follow,
+    after_value: Follow,
+    /// All ones when the previous block ended inside an array.
+    in_array: u64,
+    /// Bit 0 set when the previous block ended inside a scalar.
+    in_scalar: u64,
+    /// Bit 0 set when a key's string runs on into the next block.
+    key_carry: u64,
+    /// The bytes at the start of the next block that must be hex digits.
+    hex_carry: u64,
+    /// The first block with a non-ASCII byte.
+    non_ascii_from: Option<usize>,
+}
+
+impl Checker {
+    /// Checks the block at `base` of `bytes`; the outcome once the
+    /// container ends or an error shows.
+    #[inline(always)]
+    fn block<K: Kernel>(
+        &mut self,
+        kernel: K,
+        block: &[u8; BLOCK],
+        base: usize,
+        bytes: &[u8],
+    ) -> Option<Result<usize, usize>> {
+        let classes = kernel.classify(block);
+        let strings = self.strings.next(classes.backslash, classes.quote, |bits| {
+            kernel.prefix_xor(bits)
+        });
+        let in_string = strings.in_string;
+        let outside = !in_string;
+        let open_quote = strings.quote & in_string;
+        let close_quote = strings.quote & outside;
+        let blank = classes.whitespace & outside;
+        let brace = classes.brace & outside;
+        let bracket = classes.bracket & outside;
+        let close = classes.close & outside;
+        let colon = classes.colon & outside;
+        let comma = classes.comma & outside;
+        let scalar = outside & !(blank | brace | bracket | close | colon | comma | close_quote);
+
+        let mut invalid = (classes.control & (in_string | !classes.whitespace))
+            | ((classes.backslash | classes.non_ascii) & outside);
+
+        // The brackets, in order: where the container ends, whether
+        // each closer matches, and which bytes are in an array.
+        let mut brackets = brace | bracket | close;
+        let mut end = None;
+        let mut array_now = self.in_array & 1;
+        let mut array_bytes = self.in_array;
+        while brackets != 0 {
+            let at = brackets.trailing_zeros();
+            brackets &= brackets - 1;
+            // `{` 0x7B, `[` 0x5B, `}` 0x7D, `]` 0x5D: bit 5 tells
+            // objects, bit 1 openers.
+            let byte = u64::from(block[at as usize & 63]);
+            let step = self.nesting.step(byte >> 1 & 1, byte >> 5 & 1);
+            invalid |= step.mismatch << at;
+            let Some(object) = step.inner else {
+                end = Some(at);
+                break;
+            };
+            let array = 1 ^ object;
+            array_bytes ^= (array ^ array_now).wrapping_neg() & (!0 << at);
+            array_now = array;
+        }
+        self.in_array = array_now.wrapping_neg();
+
+        let scalar_start = scalar & !(scalar << 1 | self.in_scalar);
+        let past_scalar = (scalar << 1 | self.in_scalar) & !scalar;
+        self.in_scalar = scalar >> 63;
+        let value = open_quote | brace | bracket | scalar_start;
+        let object_comma = comma & !array_bytes;
+
+        let next = self.after_brace.next(brace, 0, blank);
+        invalid |= next & !(open_quote | close);
+        let next_after_comma = self.after_object_comma.next(object_comma, 0, blank);
+        invalid |= next_after_comma & !open_quote;
+        let keys = open_quote & (next | next_after_comma);
+        invalid |= self.after_bracket.next(bracket, 0, blank) & !(value | close);
+        let array_comma = comma & array_bytes;
+        invalid |= self
+            .after_colon_or_array_comma
+            .next(colon | array_comma, 0, blank)
+            & !value;
+
+        // A key's closing quote: the carry of adding its opening quote
+        // to its run of string bytes lands there.
+        let (sum, overflow) = in_string.overflowing_add(keys);
+        let (sum, carry) = sum.overflowing_add(self.key_carry);
+        self.key_carry = u64::from(overflow | carry);
+        let key_ends = sum & close_quote;
+        invalid |= self.after_key.next(key_ends, 0, blank) & !colon;
+        let value_ends = (close_quote & !key_ends) | close;
+        invalid |= self.after_value.next(value_ends, past_scalar, blank) & !(comma | close);
+
+        // Escapes: a character JSON allows after the backslash, and four
+        // hex digits after `\u`.
+        let escaped = strings.escaped & in_string;
+        invalid |= escaped & !classes.escapable;
+        let u = escaped & classes.letter_u;
+        let hex = u << 1 | u << 2 | u << 3 | u << 4 | self.hex_carry;
+        let last = u >> 60;
+        self.hex_carry = last | last >> 1 | last >> 2 | last >> 3;
+        invalid |= hex & !classes.hex_digit;
+        if classes.non_ascii != 0 && self.non_ascii_from.is_none() {
+            self.non_ascii_from = Some(base);
+        }
+
+        let within = match end {
+            Some(63) | None => !0,
+            Some(at) => (1u64 << (at + 1)) - 1,
+        };
+        let invalid = invalid & within;
+        if invalid != 0 {
+            let at = base + invalid.trailing_zeros() as usize;
+            return Some(Err(at.min(bytes.len())));
+        }
+        if let Some(at) = end {
+            let end = base + at as usize + 1;
+            // Outside strings, non-ASCII bytes were refused above, and the
+            // byte before the first block with any is ASCII: whole
+            // characters.
+            if let Some(from) = self.non_ascii_from {
+                if simdutf8::basic::from_utf8(&bytes[from..end]).is_err() {
+                    let valid = std::str::from_utf8(&bytes[from..end])
+                        .map_or_else(|err| err.valid_up_to(), str::len);
+                    return Some(Err(from + valid));
+                }
+            }
+            return Some(Ok(end));
+        }
+        None
+    }
+}
