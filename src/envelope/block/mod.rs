@@ -9,6 +9,8 @@ mod simd;
 mod skip;
 mod strings;
 
+#[cfg(test)]
+pub(crate) use simd::forced;
 pub(crate) use skip::skip_container;
 
 /// Bytes per block: one bit each in a `u64`.

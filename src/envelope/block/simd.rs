@@ -104,6 +104,10 @@ impl Kernel for Portable {
 /// may use it.
 #[inline]
 pub(crate) fn dispatch<W: Walk>(walk: W) -> W::Output {
+    #[cfg(test)]
+    if let Some(kernel) = forced::get() {
+        return kernel.run(walk);
+    }
     #[cfg(target_arch = "x86_64")]
     {
         if x86::Avx512::detect() {
@@ -119,6 +123,74 @@ pub(crate) fn dispatch<W: Walk>(walk: W) -> W::Output {
     }
     #[allow(unreachable_code)]
     walk.run(Portable)
+}
+
+/// A kernel chosen by a test, for code that reaches `dispatch` indirectly.
+#[cfg(test)]
+pub(crate) mod forced {
+    use std::cell::Cell;
+
+    use super::{Portable, Walk};
+
+    /// The kernels, whether or not this CPU runs them.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub(crate) enum Choice {
+        Portable,
+        Sse2,
+        Avx2,
+        Avx512,
+    }
+
+    pub(crate) const ALL: [Choice; 4] =
+        [Choice::Portable, Choice::Sse2, Choice::Avx2, Choice::Avx512];
+
+    thread_local! {
+        static FORCED: Cell<Option<Choice>> = const { Cell::new(None) };
+    }
+
+    pub(super) fn get() -> Option<Choice> {
+        FORCED.get()
+    }
+
+    /// Runs `f` with `choice` for every block scan on this thread; `None`
+    /// when this CPU lacks the kernel.
+    pub(crate) fn with<T>(choice: Choice, f: impl FnOnce() -> T) -> Option<T> {
+        if !choice.available() {
+            return None;
+        }
+        let previous = FORCED.replace(Some(choice));
+        let out = f();
+        FORCED.set(previous);
+        Some(out)
+    }
+
+    impl Choice {
+        fn available(self) -> bool {
+            match self {
+                Choice::Portable => true,
+                #[cfg(target_arch = "x86_64")]
+                Choice::Sse2 => cfg!(target_feature = "sse2"),
+                #[cfg(target_arch = "x86_64")]
+                Choice::Avx2 => super::x86::Avx2::detect(),
+                #[cfg(target_arch = "x86_64")]
+                Choice::Avx512 => super::x86::Avx512::detect(),
+                #[cfg(not(target_arch = "x86_64"))]
+                _ => false,
+            }
+        }
+
+        pub(super) fn run<W: Walk>(self, walk: W) -> W::Output {
+            match self {
+                #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+                Choice::Sse2 => walk.run(super::x86::Sse2),
+                #[cfg(target_arch = "x86_64")]
+                Choice::Avx2 => walk.run(super::x86::Avx2::new().expect("checked by `with`")),
+                #[cfg(target_arch = "x86_64")]
+                Choice::Avx512 => walk.run(super::x86::Avx512::new().expect("checked by `with`")),
+                _ => walk.run(Portable),
+            }
+        }
+    }
 }
 
 /// A loop over blocks, generic over the kernel.
@@ -413,5 +485,65 @@ pub(crate) mod x86 {
     fn table(bytes: [i8; 16]) -> __m128i {
         let [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p] = bytes;
         _mm_setr_epi8(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::forced::{ALL, Choice, with};
+    use super::*;
+
+    /// Classifies with the kernel `choice` names, through `dispatch`.
+    fn classify_with(choice: Choice, block: &[u8; BLOCK]) -> Option<(Classes, u64)> {
+        struct One<'a>(&'a [u8; BLOCK]);
+        impl Walk for One<'_> {
+            type Output = (Classes, u64);
+            fn run<K: Kernel>(self, kernel: K) -> Self::Output {
+                let quotes = kernel.classify(self.0).quote;
+                (kernel.classify(self.0), kernel.prefix_xor(quotes))
+            }
+        }
+        with(choice, || dispatch(One(block)))
+    }
+
+    fn blocks() -> impl Strategy<Value = [u8; BLOCK]> {
+        // Mostly JSON's own bytes, so that every class is dense, and any byte.
+        let byte = prop_oneof![
+            3 => prop::sample::select(b"{}[]:,\" \\\t\n\r/bfnrtu0aAfFgG9\x1f\x7f\x80\xff".to_vec()),
+            1 => any::<u8>(),
+        ];
+        prop::array::uniform32(byte.clone()).prop_flat_map(move |a| {
+            prop::array::uniform32(byte.clone()).prop_map(move |b| {
+                let mut block = [0; BLOCK];
+                block[..32].copy_from_slice(&a);
+                block[32..].copy_from_slice(&b);
+                block
+            })
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn every_kernel_classifies_as_the_portable_one(block in blocks()) {
+            let reference = classify_with(Choice::Portable, &block).expect("portable");
+            for choice in ALL {
+                if let Some(classes) = classify_with(choice, &block) {
+                    prop_assert_eq!(classes, reference, "{:?}", choice);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn this_cpu_runs_its_kernels() {
+        // The x86_64 machines this crate is tested on have AVX2; the
+        // fallback must not be what the tests exercise by accident.
+        #[cfg(target_arch = "x86_64")]
+        assert!(with(Choice::Avx2, || ()).is_some());
+        assert!(with(Choice::Portable, || ()).is_some());
     }
 }

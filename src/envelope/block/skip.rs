@@ -204,3 +204,97 @@ impl Checker {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::forced::{ALL, with};
+    use super::*;
+
+    /// The outcome under every kernel this CPU has, which must agree.
+    fn skip(text: &[u8]) -> Result<usize, usize> {
+        let outcomes: Vec<_> = ALL
+            .iter()
+            .filter_map(|&kernel| with(kernel, || skip_container(text, 0)))
+            .collect();
+        assert!(outcomes.windows(2).all(|w| w[0] == w[1]), "{outcomes:?}");
+        outcomes[0]
+    }
+
+    #[test]
+    fn finds_the_end_of_the_container_only() {
+        assert_eq!(skip(b"[]"), Ok(2));
+        assert_eq!(skip(b"{} trailing"), Ok(2));
+        assert_eq!(skip(b"[1, {\"a\" : [true]} ] ,"), Ok(20));
+        let long = format!("[\"{}\"]xyz", "a".repeat(200));
+        assert_eq!(skip(long.as_bytes()), Ok(long.len() - 3));
+    }
+
+    #[test]
+    fn any_depth_and_a_mismatch_at_any_depth() {
+        for depth in [1, 62, 63, 64, 65, 127, 128, 129, 300] {
+            let mut text = "[{\"a\":".repeat(depth).into_bytes();
+            text.extend_from_slice(b"0");
+            text.extend_from_slice(&b"}]".repeat(depth));
+            assert_eq!(skip(&text), Ok(text.len()), "depth {depth}");
+            // The innermost closer wrong: an error at its offset.
+            let at = depth * 6 + 1;
+            let mut wrong = text.clone();
+            wrong[at] = b']';
+            assert_eq!(skip(&wrong), Err(at), "depth {depth}");
+        }
+    }
+
+    #[test]
+    fn refuses_what_json_refuses() {
+        for (text, at) in [
+            (&b"[1,]"[..], 3),
+            (b"{\"a\":1,}", 7),
+            (b"{,}", 1),
+            (b"{\"a\"}", 4),
+            (b"{\"a\":}", 5),
+            (b"{\"a\" 1}", 5),
+            (b"[1 2]", 3),
+            (b"[\"a\":1]", 4),
+            (b"[}", 1),
+            (b"{]", 1),
+            (b"[\"\\x\"]", 3),
+            (b"[\"\\u12g4\"]", 6),
+            (b"[\"a\x01\"]", 3),
+            (b"[\x01]", 1),
+            (b"[\\]", 1),
+            (b"[\xc3\xa9]", 1),
+            (b"[\"\xff\"]", 2),
+            (b"[\"unterminated]", 15),
+            (b"[\"\\u12", 6),
+            (b"[1", 2),
+            (b"{\"a\":1 \"b\":2}", 7),
+            (b"{\"a\":\"b\":1}", 8),
+            (b"[{\"a\":1},2,[3]:4]", 14),
+        ] {
+            assert_eq!(skip(text), Err(at), "{:?}", String::from_utf8_lossy(text));
+        }
+    }
+
+    #[test]
+    fn accepts_blanks_escapes_and_utf8_across_blocks() {
+        for shift in 0..70 {
+            let text = format!(
+                "[{}\"{}\\\\\\\"\\u00e9\u{4f60}\"\n,\t{{ \"k\" :\r[ ] }} , 1e5 ]",
+                " ".repeat(shift),
+                "x".repeat(shift)
+            );
+            assert_eq!(skip(text.as_bytes()), Ok(text.len()), "shift {shift}");
+            // A byte sequence that is not UTF-8, at the same places.
+            let mut bad = text.clone().into_bytes();
+            let at = bad.iter().position(|&b| b >= 0x80).expect("non-ASCII");
+            bad[at + 1] = b'x';
+            assert!(skip(&bad).is_err(), "shift {shift}");
+        }
+    }
+
+    #[test]
+    fn scalars_are_not_spelled_out() {
+        // The one divergence from serde_json, left to the caller's parser.
+        assert_eq!(skip(b"[tru, 01, 1.2.3, -]"), Ok(19));
+    }
+}
