@@ -65,10 +65,10 @@ where
                 sent,
             } => {
                 let result = ready!(future.poll(cx));
-                if let Err(Error::Api(err)) = &result {
-                    if err.retry_class() == RetryClass::ClockSkew {
-                        learn_server_time(clock, *sent, err);
-                    }
+                if let Err(Error::Api(err)) = &result
+                    && err.retry_class() == RetryClass::ClockSkew
+                {
+                    learn_server_time(clock, *sent, err);
                 }
                 Poll::Ready(result)
             }

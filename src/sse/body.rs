@@ -254,11 +254,11 @@ impl EventStream {
     /// server may close the stream right after an error; otherwise its bytes
     /// are yielded as they came.
     fn finish(&mut self) {
-        if let Some(event) = self.parser.finish() {
-            if let Some(err) = self.head.reported_error(&event.data) {
-                self.fail(event.start, err);
-                return;
-            }
+        if let Some(event) = self.parser.finish()
+            && let Some(err) = self.head.reported_error(&event.data)
+        {
+            self.fail(event.start, err);
+            return;
         }
         self.ready.extend(self.held.drain(..).map(Frame::data));
         self.end = End::Finished;

@@ -192,12 +192,12 @@ impl Checker {
             // Outside strings, non-ASCII bytes were refused above, and the
             // byte before the first block with any is ASCII: whole
             // characters.
-            if let Some(from) = self.non_ascii_from {
-                if simdutf8::basic::from_utf8(&bytes[from..end]).is_err() {
-                    let valid = std::str::from_utf8(&bytes[from..end])
-                        .map_or_else(|err| err.valid_up_to(), str::len);
-                    return Some(Err(from + valid));
-                }
+            if let Some(from) = self.non_ascii_from
+                && simdutf8::basic::from_utf8(&bytes[from..end]).is_err()
+            {
+                let valid = std::str::from_utf8(&bytes[from..end])
+                    .map_or_else(|err| err.valid_up_to(), str::len);
+                return Some(Err(from + valid));
             }
             return Some(Ok(end));
         }
