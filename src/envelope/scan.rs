@@ -1,11 +1,13 @@
 //! A validating JSON scanner that finds the spans of `Response`'s own
 //! `Error` and `RequestId` members without building any value.
 //!
-//! It checks the grammar of the whole document (strings, escapes, numbers,
-//! literals, brackets, commas, colons) with an explicit stack, so nesting
-//! costs heap, never call stack. It accepts what serde_json accepts when it
-//! skips a value. UTF-8 is checked string by string, and only in strings
-//! that hold non-ASCII bytes: outside strings any such byte is a syntax error.
+//! It reads the envelope's own objects (the document, `Response`, `Error`)
+//! and every string and scalar among their members byte by byte, exactly as
+//! serde_json would accept them. Every array or object it skips goes to the
+//! block scanner ([`skip_container`]), which checks it 64 bytes at a time and
+//! leaves the spelling of scalars inside it to the caller's deserializer.
+//! UTF-8 is checked string by string, and only in strings that hold
+//! non-ASCII bytes: outside strings any such byte is a syntax error.
 
 use std::ops::Range;
 
