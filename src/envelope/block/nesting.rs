@@ -1,10 +1,11 @@
 //! The open containers of a value being skipped, as a stack of bits.
 
 /// Levels kept in the word; deeper ones spill into a Vec.
-const INLINE: usize = 63;
+const INLINE: usize = 64;
 
-/// A stack of open containers, bit 1 for an object: a bit each for the
-/// first 63 levels (no allocation for any real response), then a Vec.
+/// A stack of open containers, bit 1 for an object: the innermost in bit 0
+/// of a word that holds the 64 innermost levels (no allocation for any real
+/// response); the levels above them spill into a Vec.
 #[derive(Debug, Default)]
 pub(crate) struct Nesting {
     stack: u64,
@@ -26,50 +27,41 @@ impl Nesting {
     /// Opens (`open` is 1) or closes (0) a container; `object` is 1 for a
     /// brace. The stack must not be empty when closing.
     ///
-    /// Without branches on the data at shallow depths: brackets come in
-    /// no order a predictor could learn.
+    /// Without branches on the data at usual depths: brackets come in no
+    /// order a predictor could learn.
     #[inline(always)]
     pub(crate) fn step(&mut self, open: u64, object: u64) -> Step {
         if self.depth >= INLINE {
             return self.step_deep(open, object);
         }
         debug_assert!(open == 1 || self.depth > 0);
-        // The level written by an opener, or read by a closer.
-        let level = (self.depth + open as usize).wrapping_sub(1) & 63;
-        let mismatch = (1 ^ open) & ((self.stack >> level & 1) ^ object);
-        let written = 1u64 << level & open.wrapping_neg();
-        self.stack = (self.stack & !written) | (object << level & written);
+        let mismatch = (1 ^ open) & (self.stack ^ object) & 1;
+        let pushed = self.stack << 1 | object;
+        let popped = self.stack >> 1;
+        self.stack = if open == 1 { pushed } else { popped };
         self.depth = (self.depth + 2 * open as usize) - 1;
-        let inner = match self.depth {
-            0 => None,
-            depth => Some(self.stack >> (depth - 1) & 1),
-        };
+        let inner = (self.depth != 0).then_some(self.stack & 1);
         Step { mismatch, inner }
     }
 
+    /// At 64 levels and beyond, the word's outermost level moves to the Vec
+    /// on a push and back on a pop.
     #[cold]
     fn step_deep(&mut self, open: u64, object: u64) -> Step {
         let mut mismatch = 0;
         if open == 1 {
-            self.spill.push(object == 1);
+            self.spill.push(self.stack >> 63 == 1);
+            self.stack = self.stack << 1 | object;
             self.depth += 1;
         } else {
-            mismatch = self.level(self.depth - 1) ^ object;
-            if self.depth > INLINE {
-                self.spill.pop();
-            }
+            mismatch = (self.stack ^ object) & 1;
+            let outer = self.spill.pop().map_or(0, u64::from);
+            self.stack = self.stack >> 1 | outer << 63;
             self.depth -= 1;
         }
         Step {
             mismatch,
-            inner: Some(self.level(self.depth - 1)),
-        }
-    }
-
-    fn level(&self, level: usize) -> u64 {
-        match level.checked_sub(INLINE) {
-            None => self.stack >> level & 1,
-            Some(deep) => u64::from(self.spill[deep]),
+            inner: Some(self.stack & 1),
         }
     }
 }
