@@ -17,6 +17,11 @@ impl Follow {
     #[inline(always)]
     pub(crate) fn next(&mut self, ends: u64, after: u64, blank: u64) -> u64 {
         let after = ends << 1 | after | self.pending;
+        // Compact JSON, the common case: the next byte is the next token.
+        if blank == 0 {
+            self.pending = ends >> 63;
+            return after;
+        }
         let (past_blanks, overflow) = (after & blank).overflowing_add(blank);
         self.pending = ends >> 63 | u64::from(overflow);
         (after | past_blanks) & !blank

@@ -48,10 +48,10 @@ impl Strings {
     /// The characters escaped by backslashes: in a run of backslashes, every
     /// second one escapes the next character (simdjson's escape scanner).
     #[inline(always)]
+    ///
+    /// Without a branch: whether a block holds a backslash is as
+    /// unpredictable as the text.
     fn escaped(&mut self, backslash: u64) -> u64 {
-        if backslash == 0 {
-            return std::mem::take(&mut self.next_is_escaped);
-        }
         let backslash = backslash & !self.next_is_escaped;
         let follows_escape = backslash << 1 | self.next_is_escaped;
         let odd_sequence_starts = backslash & !EVEN_BITS & !follows_escape;
