@@ -59,35 +59,55 @@ fn is_object(raw: &str) -> bool {
         .starts_with('{')
 }
 
-/// What serde_json makes of `body` under the rules; `None` when it is not
-/// an envelope.
-pub fn decode_with_serde(body: &[u8]) -> Option<SerdeVerdict> {
+/// Why serde_json reads no envelope in a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The body breaks the rules (syntax, UTF-8, shape).
+    NotAnEnvelope,
+    /// serde_json stopped at its recursion limit (128 levels) before it
+    /// could decide; the crate's scanner has no depth limit, so there is no
+    /// verdict to compare with.
+    RecursionLimit,
+}
+
+/// Sorts a serde_json error: its recursion limit, or a real refusal.
+fn refusal(err: serde_json::Error) -> Refusal {
+    if err.to_string().contains("recursion limit exceeded") {
+        Refusal::RecursionLimit
+    } else {
+        Refusal::NotAnEnvelope
+    }
+}
+
+/// What serde_json makes of `body` under the rules.
+pub fn decode_with_serde(body: &[u8]) -> Result<SerdeVerdict, Refusal> {
+    use Refusal::NotAnEnvelope;
     // serde_json skips payload strings without checking their UTF-8.
-    let text = std::str::from_utf8(body).ok()?;
+    let text = std::str::from_utf8(body).map_err(|_| NotAnEnvelope)?;
     if !is_object(text) {
-        return None;
+        return Err(NotAnEnvelope);
     }
-    let top: Top<'_> = serde_json::from_str(text).ok()?;
+    let top: Top<'_> = serde_json::from_str(text).map_err(refusal)?;
     if !is_object(top.response.get()) {
-        return None;
+        return Err(NotAnEnvelope);
     }
-    let members: ResponseMembers<'_> = serde_json::from_str(top.response.get()).ok()?;
+    let members: ResponseMembers<'_> = serde_json::from_str(top.response.get()).map_err(refusal)?;
     let request_id = match members.request_id {
         Some(raw) => Some(
             serde_json::from_str::<Text<'_>>(raw.get())
-                .ok()?
+                .map_err(refusal)?
                 .0
                 .into_owned(),
         ),
         None => None,
     };
     let error = match members.error {
-        Some(raw) if !is_object(raw.get()) => return None,
+        Some(raw) if !is_object(raw.get()) => return Err(NotAnEnvelope),
         Some(raw) => {
-            let error: ErrorMembers<'_> = serde_json::from_str(raw.get()).ok()?;
+            let error: ErrorMembers<'_> = serde_json::from_str(raw.get()).map_err(refusal)?;
             Some((error.code.into_owned(), error.message.into_owned()))
         }
         None => None,
     };
-    Some(SerdeVerdict { request_id, error })
+    Ok(SerdeVerdict { request_id, error })
 }
