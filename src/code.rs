@@ -3,6 +3,10 @@
 use std::fmt;
 use std::sync::Arc;
 
+use bytes::Bytes;
+
+use crate::text::Text;
+
 /// The `Response.Error.Code` of a failed call: `Category` or `Category.SubCode`.
 ///
 /// ```
@@ -17,27 +21,32 @@ use std::sync::Arc;
 /// assert_eq!(Code::new("RequestLimitExceeded").retry_class(), RetryClass::Throttled);
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Code(Arc<str>);
+pub struct Code(Text);
 
 impl Code {
     /// Wraps a code as the API sent it.
     pub fn new(code: impl Into<Arc<str>>) -> Self {
-        Self(code.into())
+        Self(Text::from(code.into()))
+    }
+
+    /// `code`, sharing `body` when it is a slice of it.
+    pub(crate) fn within(body: &Bytes, code: &str) -> Self {
+        Self(Text::within(body, code))
     }
 
     /// The code as the API sent it.
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 
     /// The part before the first `.`: the whole code when it has none.
     pub fn prefix(&self) -> &str {
-        self.0.split_once('.').map_or(&self.0, |(prefix, _)| prefix)
+        prefix_of(self.as_str())
     }
 
     /// The part after the first `.`, if any.
     pub fn subcode(&self) -> Option<&str> {
-        self.0.split_once('.').map(|(_, rest)| rest)
+        self.as_str().split_once('.').map(|(_, rest)| rest)
     }
 
     /// The common category this code belongs to, from its prefix.
@@ -49,51 +58,55 @@ impl Code {
     ///
     /// See [`RetryClass`] for the rules and the curated table behind them.
     pub fn retry_class(&self) -> RetryClass {
-        match self.category() {
+        let code = self.as_str();
+        match Category::from_prefix(prefix_of(code)) {
             Category::RequestLimitExceeded => RetryClass::Throttled,
             Category::InternalError | Category::ServiceUnavailable => RetryClass::Transient,
-            Category::AuthFailure if self.as_str() == "AuthFailure.SignatureExpire" => {
-                RetryClass::ClockSkew
-            }
-            _ if RATE_LIMIT_CODES.binary_search(&self.as_str()).is_ok() => RetryClass::Throttled,
+            Category::AuthFailure if code == "AuthFailure.SignatureExpire" => RetryClass::ClockSkew,
+            _ if RATE_LIMIT_CODES.binary_search(&code).is_ok() => RetryClass::Throttled,
             _ => RetryClass::Never,
         }
     }
 }
 
+/// The part of `code` before the first `.`.
+fn prefix_of(code: &str) -> &str {
+    code.split_once('.').map_or(code, |(prefix, _)| prefix)
+}
+
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Debug for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
 impl AsRef<str> for Code {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl PartialEq<str> for Code {
     fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
+        self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for Code {
     fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
+        self.as_str() == *other
     }
 }
 
 impl From<&str> for Code {
     fn from(code: &str) -> Self {
-        Self::new(code)
+        Self(Text::from(code))
     }
 }
 

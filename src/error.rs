@@ -6,6 +6,7 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 
 use crate::sign::SignError;
+use crate::text::Text;
 use crate::{Code, RequestId, RetryClass};
 
 /// A boxed error, as tower and hyper pass them around.
@@ -244,11 +245,13 @@ fn write_context(
 #[derive(Clone)]
 pub struct ApiError(Box<ApiErrorInner>);
 
-// Boxed: keeps `Result<Response, Error>` small on the success path.
+// Boxed: keeps `Result<Response, Error>` small on the success path. The
+// code, message and RequestId that the envelope layer reads share the body
+// where they need no unescaping, so this box is the only allocation.
 #[derive(Clone)]
 struct ApiErrorInner {
     code: Code,
-    message: Box<str>,
+    message: Text,
     request_id: Option<RequestId>,
     status: StatusCode,
     headers: HeaderMap,
@@ -259,12 +262,29 @@ impl ApiError {
     ///
     /// Useful for tests of code that handles errors.
     pub fn new(status: StatusCode, code: impl Into<Code>, message: impl Into<Box<str>>) -> Self {
-        Self(Box::new(ApiErrorInner {
-            code: code.into(),
-            message: message.into(),
-            request_id: None,
+        Self::from_parts(
             status,
-            headers: HeaderMap::new(),
+            code.into(),
+            Text::from(&*message.into()),
+            None,
+            HeaderMap::new(),
+        )
+    }
+
+    /// An error whose every part is ready, in one allocation.
+    pub(crate) fn from_parts(
+        status: StatusCode,
+        code: Code,
+        message: Text,
+        request_id: Option<RequestId>,
+        headers: HeaderMap,
+    ) -> Self {
+        Self(Box::new(ApiErrorInner {
+            code,
+            message,
+            request_id,
+            status,
+            headers,
         }))
     }
 
@@ -287,7 +307,7 @@ impl ApiError {
 
     /// `Response.Error.Message`, JSON escapes decoded.
     pub fn message(&self) -> &str {
-        &self.0.message
+        self.0.message.as_str()
     }
 
     /// `Response.RequestId`, or else the `X-TC-RequestId` header.
@@ -496,7 +516,11 @@ pub const BODY_PREFIX_LEN: usize = 256;
 /// Keeps the status, any RequestId, the first [`BODY_PREFIX_LEN`] bytes of
 /// the body, and the reason as [`source`](std::error::Error::source).
 #[derive(Debug, Clone)]
-pub struct NotEnvelope {
+pub struct NotEnvelope(Box<NotEnvelopeInner>);
+
+// Boxed: the rarest outcome need not make every `Error` larger.
+#[derive(Debug, Clone)]
+struct NotEnvelopeInner {
     status: StatusCode,
     request_id: Option<RequestId>,
     body_prefix: Bytes,
@@ -504,43 +528,48 @@ pub struct NotEnvelope {
 }
 
 impl NotEnvelope {
+    /// The RequestId is the body's where it could be read, else the
+    /// `X-TC-RequestId` of `headers`.
     pub(crate) fn new(
         status: StatusCode,
-        header_request_id: Option<RequestId>,
+        headers: &HeaderMap,
         body: &Bytes,
         reason: DecodeError,
     ) -> Self {
-        Self {
+        Self(Box::new(NotEnvelopeInner {
             status,
-            request_id: reason.request_id.clone().or(header_request_id),
+            request_id: reason
+                .request_id
+                .clone()
+                .or_else(|| RequestId::from_headers(headers)),
             body_prefix: body.slice(..body.len().min(BODY_PREFIX_LEN)),
             reason,
-        }
+        }))
     }
 
     /// The response's HTTP status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     /// The RequestId, from the body where it could be read, else the header.
     pub fn request_id(&self) -> Option<&RequestId> {
-        self.request_id.as_ref()
+        self.0.request_id.as_ref()
     }
 
     /// The first bytes of the body (at most [`BODY_PREFIX_LEN`]).
     pub fn body_prefix(&self) -> &[u8] {
-        &self.body_prefix
+        &self.0.body_prefix
     }
 
     /// Why the body is not an envelope.
     pub fn reason(&self) -> &DecodeError {
-        &self.reason
+        &self.0.reason
     }
 
     /// 429 is throttling; 502, 503 and 504 are transient gateway failures.
     pub fn retry_class(&self) -> RetryClass {
-        match self.status.as_u16() {
+        match self.0.status.as_u16() {
             429 => RetryClass::Throttled,
             502..=504 => RetryClass::Transient,
             _ => RetryClass::Never,
@@ -551,8 +580,8 @@ impl NotEnvelope {
 impl fmt::Display for NotEnvelope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("response is not an API 3.0 envelope")?;
-        write_context(f, Some(self.status), self.request_id.as_ref())?;
-        let prefix = String::from_utf8_lossy(&self.body_prefix);
+        write_context(f, Some(self.0.status), self.0.request_id.as_ref())?;
+        let prefix = String::from_utf8_lossy(&self.0.body_prefix);
         let prefix: String = prefix.chars().take(80).collect();
         write!(f, ", body starts with {prefix:?}")
     }
@@ -560,7 +589,7 @@ impl fmt::Display for NotEnvelope {
 
 impl std::error::Error for NotEnvelope {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.reason)
+        Some(&self.0.reason)
     }
 }
 

@@ -84,6 +84,7 @@ pub mod reqwest;
 pub mod retry;
 pub mod sign;
 pub mod sse;
+mod text;
 
 pub use code::{Category, Code, RetryClass};
 pub use error::{

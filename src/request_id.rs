@@ -3,7 +3,10 @@
 use std::fmt;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use http::HeaderMap;
+
+use crate::text::Text;
 
 /// Header in which streaming actions (and some gateways) carry the RequestId.
 pub const REQUEST_ID_HEADER: &str = "x-tc-requestid";
@@ -14,7 +17,10 @@ pub const REQUEST_ID_HEADER: &str = "x-tc-requestid";
 /// inserts it into the extensions of every successful response, and errors
 /// carry it through [`Error::request_id`](crate::Error::request_id).
 ///
-/// Cloning is cheap: the text is shared.
+/// Cloning is cheap: the text is shared. An id that
+/// [`EnvelopeLayer`](crate::EnvelopeLayer) reads out of a body of up to
+/// 64 KiB shares that body's memory rather than copying it;
+/// `RequestId::new(id.as_str())` makes an independent copy.
 ///
 /// ```
 /// use tower_tencentcloud::RequestId;
@@ -25,17 +31,22 @@ pub const REQUEST_ID_HEADER: &str = "x-tc-requestid";
 /// assert_eq!(id.to_string(), "ed93f3cb-f35e-473f-b9f3-0d451b8b79c6");
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RequestId(Arc<str>);
+pub struct RequestId(Text);
 
 impl RequestId {
     /// Wraps an id.
     pub fn new(id: impl Into<Arc<str>>) -> Self {
-        Self(id.into())
+        Self(Text::from(id.into()))
+    }
+
+    /// `id`, sharing `body` when it is a slice of it.
+    pub(crate) fn within(body: &Bytes, id: &str) -> Self {
+        Self(Text::within(body, id))
     }
 
     /// The id as text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 
     /// Reads the `X-TC-RequestId` header, if present, non-empty and visible ASCII.
@@ -47,37 +58,37 @@ impl RequestId {
 
 impl fmt::Display for RequestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Debug for RequestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
 impl AsRef<str> for RequestId {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl PartialEq<str> for RequestId {
     fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
+        self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for RequestId {
     fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
+        self.as_str() == *other
     }
 }
 
 impl From<&str> for RequestId {
     fn from(id: &str) -> Self {
-        Self::new(id)
+        Self(Text::from(id))
     }
 }
 

@@ -6,17 +6,18 @@ use bytes::Bytes;
 use http::header::CONTENT_LENGTH;
 use http::response::Parts;
 use http::{HeaderMap, Response};
-use http_body::Body;
+use http_body::{Body, Frame};
 use pin_project_lite::pin_project;
 
 use super::EnvelopeBody;
 use super::buffer::BodyBuffer;
 use super::media_type::is_streaming;
-use crate::RequestId;
 use crate::envelope::decode;
 use crate::error::{
     ApiError, BodyError, BodyTooLarge, BoxError, Error, NotEnvelope, TransportError,
 };
+use crate::text::Text;
+use crate::{Code, RequestId};
 
 pin_project! {
     /// The future of [`Envelope`](super::Envelope): waits for the response
@@ -30,6 +31,7 @@ pin_project! {
 
 pin_project! {
     #[project = StateProj]
+    #[project_replace = StateProjReplace]
     enum State<F, B> {
         Head {
             #[pin]
@@ -38,9 +40,10 @@ pin_project! {
         Body {
             #[pin]
             body: B,
-            buffer: Option<BodyBuffer>,
-            head: Option<Parts>,
+            buffer: BodyBuffer,
+            head: Parts,
         },
+        Done,
     }
 }
 
@@ -88,24 +91,25 @@ where
                     }
                     this.state.set(State::Body {
                         body,
-                        buffer: Some(BodyBuffer::new(expected as usize, limit)),
-                        head: Some(head),
+                        buffer: BodyBuffer::new(expected as usize, limit),
+                        head,
                     });
                 }
                 StateProj::Body {
-                    mut body,
-                    buffer,
-                    head,
+                    mut body, buffer, ..
                 } => {
                     let failure = loop {
                         let Some(frame) = ready!(body.as_mut().poll_frame(cx)) else {
                             break None;
                         };
-                        match frame.map(|frame| frame.into_data()) {
+                        match frame.map(Frame::into_data) {
                             Ok(Ok(data)) => {
-                                let buffer = buffer.as_mut().expect("polled after completion");
                                 if buffer.push(data).is_err() {
                                     break Some(None);
+                                }
+                                // Spares the poll that would only say so.
+                                if body.is_end_stream() {
+                                    break None;
                                 }
                             }
                             // Trailers carry nothing the envelope needs.
@@ -113,10 +117,13 @@ where
                             Err(err) => break Some(Some(err.into())),
                         }
                     };
-                    let head = head.take().expect("polled after completion");
+                    let StateProjReplace::Body { head, buffer, .. } =
+                        this.state.project_replace(State::Done)
+                    else {
+                        unreachable!("the state was Body")
+                    };
                     // Read from the headers only where the body lacks one.
                     let header_request_id = || RequestId::from_headers(&head.headers);
-                    let buffer = buffer.take().expect("polled after completion");
                     return Poll::Ready(match failure {
                         None => decide(head, buffer.into_bytes()),
                         Some(None) => Err(Error::BodyTooLarge(BodyTooLarge::new(
@@ -131,19 +138,26 @@ where
                         ))),
                     });
                 }
+                StateProj::Done => panic!("polled after completion"),
             }
         }
     }
 }
 
-/// The larger of Content-Length and the body's own lower size hint.
+/// The size the body announces: its size hint when exact (hyper makes it
+/// from Content-Length), else the larger of Content-Length and the hint's
+/// lower bound.
 fn expected_len<B: Body>(headers: &HeaderMap, body: &B) -> u64 {
+    let hint = body.size_hint();
+    if hint.exact().is_some() {
+        return hint.lower();
+    }
     let declared = headers
         .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
+        .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .unwrap_or(0);
-    declared.max(body.size_hint().lower())
+    declared.max(hint.lower())
 }
 
 /// Turns a whole body into the layer's outcome.
@@ -151,22 +165,24 @@ fn decide<B>(mut head: Parts, body: Bytes) -> Result<Response<EnvelopeBody<B>>, 
     let decoded = match decode(&body) {
         Ok(decoded) => decoded,
         Err(reason) => {
-            let id = RequestId::from_headers(&head.headers);
-            let err = NotEnvelope::new(head.status, id, &body, reason);
+            let err = NotEnvelope::new(head.status, &head.headers, &body, reason);
             tracing::debug!(status = %err.status(), request_id = ?err.request_id(), "not an API 3.0 envelope");
             return Err(Error::NotEnvelope(err));
         }
     };
-    let request_id = decoded
-        .request_id()
-        .map(RequestId::from)
-        .or_else(|| RequestId::from_headers(&head.headers));
+    // The text shares the body where it needs no unescaping.
+    let request_id = match decoded.request_id() {
+        Some(id) => Some(RequestId::within(&body, id)),
+        None => RequestId::from_headers(&head.headers),
+    };
     if let Some(fields) = decoded.error() {
-        let mut err =
-            ApiError::new(head.status, fields.code(), fields.message()).with_headers(head.headers);
-        if let Some(id) = request_id {
-            err = err.with_request_id(id);
-        }
+        let err = ApiError::from_parts(
+            head.status,
+            Code::within(&body, fields.code()),
+            Text::within(&body, fields.message()),
+            request_id,
+            head.headers,
+        );
         tracing::debug!(code = %err.code(), request_id = ?err.request_id(), "API error");
         return Err(Error::Api(err));
     }

@@ -3,26 +3,43 @@
 use http::HeaderMap;
 use http::header::CONTENT_TYPE;
 
-/// Media types whose bodies are passed through unread.
-const STREAMING: &[&str] = &["text/event-stream", "application/octet-stream"];
+const EVENT_STREAM: &[u8] = b"text/event-stream";
 
-/// The Content-Type without its parameters.
-fn essence(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(CONTENT_TYPE)?.to_str().ok()?;
-    Some(value.split(';').next().unwrap_or_default().trim())
+/// Media types whose bodies are passed through unread.
+const STREAMING: &[&[u8]] = &[EVENT_STREAM, b"application/octet-stream"];
+
+/// `true` when the essence of the Content-Type (what precedes any `;`,
+/// trimmed) is one of `names`, whatever the case.
+///
+/// Compares bytes with the ASCII names from the front, so that a value that
+/// cannot match, such as the common `application/json` shorter than either
+/// streaming name, costs a length check: no pass to check it is text, none
+/// to find the `;`.
+fn names_any(headers: &HeaderMap, names: &[&[u8]]) -> bool {
+    let Some(value) = headers.get(CONTENT_TYPE) else {
+        return false;
+    };
+    let value = value.as_bytes().trim_ascii_start();
+    names.iter().any(|name| {
+        value
+            .split_at_checked(name.len())
+            .is_some_and(|(essence, rest)| {
+                essence.eq_ignore_ascii_case(name)
+                    && matches!(rest.trim_ascii_start(), [] | [b';', ..])
+            })
+    })
 }
 
 /// `true` when the Content-Type names a streaming media type, whatever its
 /// parameters and case. Everything else is read as an envelope.
 pub(crate) fn is_streaming(headers: &HeaderMap) -> bool {
-    essence(headers)
-        .is_some_and(|essence| STREAMING.iter().any(|s| s.eq_ignore_ascii_case(essence)))
+    names_any(headers, STREAMING)
 }
 
 /// `true` when the Content-Type is `text/event-stream`, whatever its
 /// parameters and case.
 pub(crate) fn is_event_stream(headers: &HeaderMap) -> bool {
-    essence(headers).is_some_and(|essence| essence.eq_ignore_ascii_case("text/event-stream"))
+    names_any(headers, &[EVENT_STREAM])
 }
 
 #[cfg(test)]
@@ -43,6 +60,9 @@ mod tests {
         assert!(!streaming("application/json; charset=utf-8"));
         assert!(!streaming("text/plain"));
         assert!(!streaming("text/event-streams"));
+        assert!(!streaming("text/event-stream x"));
+        assert!(!streaming("; text/event-stream"));
+        assert!(streaming("application/octet-stream ;"));
         assert!(!is_streaming(&HeaderMap::new()));
     }
 
