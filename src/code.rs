@@ -3,8 +3,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use bytes::Bytes;
-
 use crate::text::Text;
 
 /// The `Response.Error.Code` of a failed call: `Category` or `Category.SubCode`.
@@ -29,9 +27,9 @@ impl Code {
         Self(Text::from(code.into()))
     }
 
-    /// `code`, sharing `body` when it is a slice of it.
-    pub(crate) fn within(body: &Bytes, code: &str) -> Self {
-        Self(Text::within(body, code))
+    /// Text the crate read, perhaps sharing a response body.
+    pub(crate) fn from_text(text: Text) -> Self {
+        Self(text)
     }
 
     /// The code as the API sent it.

@@ -3,7 +3,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use http::HeaderMap;
 
 use crate::text::Text;
@@ -39,9 +38,9 @@ impl RequestId {
         Self(Text::from(id.into()))
     }
 
-    /// `id`, sharing `body` when it is a slice of it.
-    pub(crate) fn within(body: &Bytes, id: &str) -> Self {
-        Self(Text::within(body, id))
+    /// Text the crate read, perhaps sharing a response body.
+    pub(crate) fn from_text(text: Text) -> Self {
+        Self(text)
     }
 
     /// The id as text.

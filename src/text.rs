@@ -7,6 +7,7 @@
 
 use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
+use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -30,24 +31,27 @@ enum Repr {
 }
 
 impl Text {
-    /// `part`, sliced out of `body` when it lies within a body small enough
-    /// to share, copied otherwise; empty text allocates nothing.
-    pub(crate) fn within(body: &Bytes, part: &str) -> Self {
-        if part.is_empty() {
-            return Self(Repr::Shared(Bytes::new()));
+    /// The text of `body[range]`, bytes the caller expects to be UTF-8:
+    /// shared when the body is small enough, copied otherwise; `None` if
+    /// the range is outside the body or the bytes are not UTF-8.
+    pub(crate) fn in_body(body: &Bytes, range: Range<usize>) -> Option<Self> {
+        let bytes = body.get(range.clone())?;
+        if body.len() > SHARE_BODY_UP_TO {
+            return simdutf8::basic::from_utf8(bytes).ok().map(Self::from);
         }
-        match slice_of(body, part) {
-            Some(shared) if body.len() <= SHARE_BODY_UP_TO => Self(Repr::Shared(shared)),
-            _ => Self::from(part),
+        // Ids, codes and English messages are ASCII: one quick pass.
+        if !bytes.is_ascii() {
+            simdutf8::basic::from_utf8(bytes).ok()?;
         }
+        Some(Self(Repr::Shared(body.slice(range))))
     }
 
     pub(crate) fn as_str(&self) -> &str {
         match &self.0 {
             Repr::Owned(text) => text,
-            // Only ever made from a `&str`'s bytes, so never the default;
-            // checking again is what sharing costs without `unsafe`, and
-            // ids and codes are a few dozen ASCII bytes.
+            // Only ever made from bytes checked to be UTF-8, so never the
+            // default; checking again is what sharing costs without
+            // `unsafe`, and ids and codes are a few dozen bytes.
             Repr::Shared(bytes) => std::str::from_utf8(bytes).unwrap_or_default(),
         }
     }
@@ -60,15 +64,21 @@ impl Text {
     }
 }
 
-/// The slice of `body` that `part` borrows, if it borrows from `body`.
-fn slice_of(body: &Bytes, part: &str) -> Option<Bytes> {
-    let start = (part.as_ptr() as usize).checked_sub(body.as_ptr() as usize)?;
-    let end = start.checked_add(part.len())?;
-    (end <= body.len()).then(|| body.slice(start..end))
+/// Empty, with no allocation.
+impl Default for Text {
+    fn default() -> Self {
+        Self(Repr::Shared(Bytes::new()))
+    }
 }
 
 impl From<&str> for Text {
     fn from(text: &str) -> Self {
+        Self(Repr::Owned(Arc::from(text)))
+    }
+}
+
+impl From<String> for Text {
+    fn from(text: String) -> Self {
         Self(Repr::Owned(Arc::from(text)))
     }
 }
@@ -115,31 +125,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn text_within_a_small_body_shares_it() {
-        let body = Bytes::from_static(br#"{"RequestId":"r-1"}"#);
-        let part = std::str::from_utf8(&body[14..17]).unwrap();
-        let text = Text::within(&body, part);
-        assert!(matches!(&text.0, Repr::Shared(bytes) if bytes.as_ptr() == part.as_ptr()));
+    fn text_in_a_small_body_shares_it() {
+        let body = Bytes::from_static(r#"{"RequestId":"r-1","Message":"你好"}"#.as_bytes());
+        let text = Text::in_body(&body, 14..17).unwrap();
+        assert!(matches!(&text.0, Repr::Shared(bytes) if bytes.as_ptr() == body[14..].as_ptr()));
         assert_eq!(text.as_str(), "r-1");
+        let text = Text::in_body(&body, 30..36).unwrap();
+        assert!(matches!(text.0, Repr::Shared(_)));
+        assert_eq!(text.as_str(), "你好");
     }
 
     #[test]
-    fn text_from_elsewhere_or_a_large_body_is_copied() {
-        let body = Bytes::from_static(b"r-1");
-        let elsewhere = String::from("r-1");
-        let text = Text::within(&body, &elsewhere);
-        assert!(matches!(text.0, Repr::Owned(_)));
+    fn text_in_a_large_body_is_copied() {
         let large = Bytes::from(vec![b'a'; SHARE_BODY_UP_TO + 1]);
-        let part = std::str::from_utf8(&large[..3]).unwrap();
-        assert!(matches!(Text::within(&large, part).0, Repr::Owned(_)));
-        assert_eq!(Text::within(&large, part).as_str(), "aaa");
-        assert_eq!(Text::within(&body, "").as_str(), "");
+        let text = Text::in_body(&large, 0..3).unwrap();
+        assert!(matches!(text.0, Repr::Owned(_)));
+        assert_eq!(text.as_str(), "aaa");
+    }
+
+    #[test]
+    fn no_text_outside_the_body_or_of_bytes_that_are_not_utf8() {
+        let body = Bytes::from_static(b"ab\xffcd");
+        assert_eq!(Text::in_body(&body, 0..2).unwrap().as_str(), "ab");
+        assert_eq!(Text::in_body(&body, 3..5).unwrap().as_str(), "cd");
+        assert!(Text::in_body(&body, 1..4).is_none());
+        assert!(Text::in_body(&body, 4..9).is_none());
+        #[allow(clippy::reversed_empty_ranges)]
+        let reversed = 3..2;
+        assert!(Text::in_body(&body, reversed).is_none());
     }
 
     #[test]
     fn both_representations_compare_and_hash_alike() {
         let body = Bytes::from_static(b"xr-1x");
-        let shared = Text::within(&body, std::str::from_utf8(&body[1..4]).unwrap());
+        let shared = Text::in_body(&body, 1..4).unwrap();
         let owned = Text::from("r-1");
         assert!(matches!(shared.0, Repr::Shared(_)));
         assert_eq!(shared, owned);

@@ -2,11 +2,13 @@
 
 use std::borrow::Cow;
 
+use bytes::Bytes;
 use serde::Deserialize;
 
 use super::scan::{ErrorMembers, ErrorSpans, Raw, Spans, scan};
-use crate::RequestId;
 use crate::error::{DecodeError, DecodeErrorKind};
+use crate::text::Text;
+use crate::{Code, RequestId};
 
 /// What an envelope says: success or `Error`, and the RequestId.
 ///
@@ -70,18 +72,58 @@ impl ErrorFields<'_> {
 /// assert_eq!(ok.request_id(), Some("r-2"));
 /// ```
 pub fn decode(body: &[u8]) -> Result<Decoded<'_>, DecodeError> {
+    let (request_id, error) =
+        decode_with(body, |raw| json_str(body, raw), |id| RequestId::from(&**id))?;
+    Ok(Decoded {
+        request_id,
+        error: error.map(|(code, message)| ErrorFields {
+            code,
+            message: message.unwrap_or(Cow::Borrowed("")),
+        }),
+    })
+}
+
+/// What the envelope layer keeps of an envelope: the RequestId, and the
+/// code and message of `Response.Error` if the call failed.
+pub(crate) type Shared = (Option<RequestId>, Option<(Code, Text)>);
+
+/// [`decode`] for the envelope layer: the same verdicts, but strings that
+/// hold no escapes share `body` (see [`Text::in_body`]) instead of being
+/// borrowed, so that keeping them neither allocates nor copies.
+pub(crate) fn decode_shared(body: &Bytes) -> Result<Shared, DecodeError> {
+    let (request_id, error) = decode_with(
+        body,
+        |raw| shared_str(body, raw),
+        |id| RequestId::from_text(id.clone()),
+    )?;
+    Ok((
+        request_id.map(RequestId::from_text),
+        error.map(|(code, message)| (Code::from_text(code), message.unwrap_or_default())),
+    ))
+}
+
+/// The RequestId, and `Code` with the `Message` if any.
+type Found<S> = (Option<S>, Option<(S, Option<S>)>);
+
+/// The strings of a whole body that matter; `text` makes the text of a
+/// string value (`None` if it has none), `id` turns that text into the
+/// RequestId a failure reports.
+fn decode_with<S>(
+    body: &[u8],
+    text: impl Fn(&Raw) -> Option<S>,
+    id: impl Fn(&S) -> RequestId,
+) -> Result<Found<S>, DecodeError> {
     let mut spans = Spans::default();
     let syntax = scan(body, &mut spans);
     let mut request_id = None;
     if let Some(span) = spans.request_id.clone() {
-        match json_str(body, &span) {
+        match text(&span) {
             Some(id) => request_id = Some(id),
             None => spans.failure = spans.failure.or(Some(DecodeErrorKind::InvalidRequestId)),
         }
     }
     let fail = |kind, detail: String| {
-        Err(DecodeError::new(kind, detail)
-            .with_request_id(request_id.as_deref().map(RequestId::from)))
+        Err(DecodeError::new(kind, detail).with_request_id(request_id.as_ref().map(&id)))
     };
     if let Err(err) = syntax {
         return fail(DecodeErrorKind::Syntax, format!("at byte {}", err.offset));
@@ -90,20 +132,14 @@ pub fn decode(body: &[u8]) -> Result<Decoded<'_>, DecodeError> {
         return fail(kind, String::new());
     }
     let Some(error) = spans.error else {
-        return Ok(Decoded {
-            request_id,
-            error: None,
-        });
+        return Ok((request_id, None));
     };
     let fields = match error {
-        ErrorMembers::Fields(spans) => error_fields(body, spans),
+        ErrorMembers::Fields(spans) => error_fields(spans, text),
         ErrorMembers::Invalid => None,
     };
     match fields {
-        Some(error) => Ok(Decoded {
-            request_id,
-            error: Some(error),
-        }),
+        Some(error) => Ok((request_id, Some(error))),
         None => fail(
             DecodeErrorKind::InvalidError,
             "not an object with a string Code and an optional string Message".into(),
@@ -112,13 +148,28 @@ pub fn decode(body: &[u8]) -> Result<Decoded<'_>, DecodeError> {
 }
 
 /// `Code` and `Message` as text; `None` if either holds a lone surrogate.
-fn error_fields(body: &[u8], spans: ErrorSpans) -> Option<ErrorFields<'_>> {
-    let code = json_str(body, &spans.code)?;
+fn error_fields<S>(spans: ErrorSpans, text: impl Fn(&Raw) -> Option<S>) -> Option<(S, Option<S>)> {
+    let code = text(&spans.code)?;
     let message = match spans.message {
-        Some(message) => json_str(body, &message)?,
-        None => Cow::Borrowed(""),
+        Some(message) => Some(text(&message)?),
+        None => None,
     };
-    Some(ErrorFields { code, message })
+    Some((code, message))
+}
+
+/// The text of a string value the scanner has validated, as
+/// [`json_str`], but sharing the body rather than borrowing from it.
+fn shared_str(body: &Bytes, raw: &Raw) -> Option<Text> {
+    match raw.escaped? {
+        true => serde_json::from_slice::<String>(body.get(raw.span.clone())?)
+            .ok()
+            .map(Text::from),
+        // Within the quotes.
+        false => Text::in_body(
+            body,
+            raw.span.start.checked_add(1)?..raw.span.end.checked_sub(1)?,
+        ),
+    }
 }
 
 /// The text of a value the scanner has validated: borrowed unless it holds
@@ -133,5 +184,45 @@ fn json_str<'a>(body: &'a [u8], raw: &Raw) -> Option<Cow<'a, str>> {
         false => simdutf8::basic::from_utf8(&quoted[1..quoted.len() - 1])
             .ok()
             .map(Cow::Borrowed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_layer_decodes_as_decode_does() {
+        for body in [
+            r#"{"Response":{"RequestId":"r-1"}}"#,
+            r#"{"Response":{"Error":{"Code":"A.B","Message":"m"},"RequestId":"r-2"}}"#,
+            r#"{"Response":{"Error":{"Code":"A","Message":"\u4f60\"x\""}}}"#,
+            r#"{"Response":{"Error":{"Code":"A"},"RequestId":"\u0072-3"}}"#,
+            r#"{"Response":{"Error":{"Code":"A","Message":"\ud800"},"RequestId":"r"}}"#,
+            r#"{"Response":{"Error":{"Code":"你好","Message":""}}}"#,
+            r#"{"Response":{"RequestId":"r-4"},"#,
+            r#"{"Response":{"RequestId":7}}"#,
+            r#"{"Other":{}}"#,
+        ] {
+            let shared = decode_shared(&Bytes::from(body));
+            match decode(body.as_bytes()) {
+                Ok(decoded) => {
+                    let (request_id, error) = shared.unwrap();
+                    assert_eq!(
+                        request_id.as_ref().map(RequestId::as_str),
+                        decoded.request_id(),
+                        "{body}"
+                    );
+                    let error = error
+                        .as_ref()
+                        .map(|(code, message)| (code.as_str(), message.as_str()));
+                    let expected = decoded
+                        .error()
+                        .map(|fields| (fields.code(), fields.message()));
+                    assert_eq!(error, expected, "{body}");
+                }
+                Err(err) => assert_eq!(shared.unwrap_err(), err, "{body}"),
+            }
+        }
     }
 }

@@ -19,5 +19,6 @@ mod oracle;
 mod payload_scalars;
 mod scan;
 
+pub(crate) use decode::decode_shared;
 pub use decode::{Decoded, ErrorFields, decode};
 pub use fields::from_slice;

@@ -12,12 +12,11 @@ use pin_project_lite::pin_project;
 use super::EnvelopeBody;
 use super::buffer::BodyBuffer;
 use super::media_type::is_streaming;
-use crate::envelope::decode;
+use crate::RequestId;
+use crate::envelope::decode_shared;
 use crate::error::{
     ApiError, BodyError, BodyTooLarge, BoxError, Error, NotEnvelope, TransportError,
 };
-use crate::text::Text;
-use crate::{Code, RequestId};
 
 pin_project! {
     /// The future of [`Envelope`](super::Envelope): waits for the response
@@ -162,7 +161,7 @@ fn expected_len<B: Body>(headers: &HeaderMap, body: &B) -> u64 {
 
 /// Turns a whole body into the layer's outcome.
 fn decide<B>(mut head: Parts, body: Bytes) -> Result<Response<EnvelopeBody<B>>, Error> {
-    let decoded = match decode(&body) {
+    let (request_id, error) = match decode_shared(&body) {
         Ok(decoded) => decoded,
         Err(reason) => {
             let err = NotEnvelope::new(head.status, &head.headers, &body, reason);
@@ -170,19 +169,10 @@ fn decide<B>(mut head: Parts, body: Bytes) -> Result<Response<EnvelopeBody<B>>, 
             return Err(Error::NotEnvelope(err));
         }
     };
-    // The text shares the body where it needs no unescaping.
-    let request_id = match decoded.request_id() {
-        Some(id) => Some(RequestId::within(&body, id)),
-        None => RequestId::from_headers(&head.headers),
-    };
-    if let Some(fields) = decoded.error() {
-        let err = ApiError::from_parts(
-            head.status,
-            Code::within(&body, fields.code()),
-            Text::within(&body, fields.message()),
-            request_id,
-            head.headers,
-        );
+    // Read from the headers only where the body lacks one.
+    let request_id = request_id.or_else(|| RequestId::from_headers(&head.headers));
+    if let Some((code, message)) = error {
+        let err = ApiError::from_parts(head.status, code, message, request_id, head.headers);
         tracing::debug!(code = %err.code(), request_id = ?err.request_id(), "API error");
         return Err(Error::Api(err));
     }
