@@ -24,6 +24,7 @@ pub(crate) struct BodyBuffer {
 }
 
 impl BodyBuffer {
+    #[inline]
     pub(crate) fn new(expected: usize, limit: usize) -> Self {
         Self {
             first: None,
@@ -38,6 +39,7 @@ impl BodyBuffer {
     }
 
     /// Adds a frame's data, refusing it, uncopied, if the total would pass the limit.
+    #[inline]
     pub(crate) fn push(&mut self, data: Bytes) -> Result<(), OverLimit> {
         let total = self.len().saturating_add(data.len());
         if total > self.limit {
@@ -62,6 +64,7 @@ impl BodyBuffer {
     }
 
     /// The whole body.
+    #[inline]
     pub(crate) fn into_bytes(self) -> Bytes {
         match self.first {
             Some(first) => first,
