@@ -108,6 +108,7 @@ type Found<S> = (Option<S>, Option<(S, Option<S>)>);
 /// The strings of a whole body that matter; `text` makes the text of a
 /// string value (`None` if it has none), `id` turns that text into the
 /// RequestId a failure reports.
+#[inline]
 fn decode_with<S>(
     body: &[u8],
     text: impl Fn(&Raw) -> Option<S>,
