@@ -18,7 +18,7 @@ pub const REQUEST_ID_HEADER: &str = "x-tc-requestid";
 ///
 /// Cloning is cheap: the text is shared. An id that
 /// [`EnvelopeLayer`](crate::EnvelopeLayer) reads out of a body of up to
-/// 64 KiB shares that body's memory rather than copying it;
+/// 4 KiB shares that body's memory rather than copying it;
 /// `RequestId::new(id.as_str())` makes an independent copy.
 ///
 /// ```

@@ -13,10 +13,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 /// A body up to this size is shared by the text read out of it; the text
-/// of a larger one is copied, so that a RequestId kept for a log line does
-/// not keep megabytes alive. Copying a few dozen bytes costs nothing next
-/// to scanning that much JSON.
-const SHARE_BODY_UP_TO: usize = 64 << 10;
+/// of a larger one is copied, so that a RequestId kept for a log line keeps
+/// at most this much alive. Copying a few dozen bytes costs nothing next
+/// to scanning more JSON than this.
+const SHARE_BODY_UP_TO: usize = 4 << 10;
 
 /// Text that clones by reference count.
 #[derive(Clone, Debug)]
