@@ -1,7 +1,8 @@
 //! The envelope layer against the two ways a client would otherwise find
 //! `Response.Error`: parsing into `serde_json::Value`, and a borrowed serde
-//! struct that skips unknown fields. All three start from a response whose
-//! body must be collected, on one current-thread runtime.
+//! struct that skips unknown fields. All three call the same in-process
+//! service for a response whose body must be collected, on one
+//! current-thread runtime.
 //!
 //! Run: `cargo bench --bench envelope`
 
@@ -79,18 +80,20 @@ fn through_layer(bencher: Bencher, body: Bytes) {
     });
 }
 
-/// Collects the body of a response as a client would, then looks for
-/// `Response.Error` with `find`.
+/// Calls the same inner service as [`through_layer`], collects the body as
+/// a client would, then looks for `Response.Error` with `find`: the same
+/// request, response and runtime, without the layer.
 fn after_collect<T>(bencher: Bencher, body: Bytes, find: impl Fn(&[u8]) -> T) {
     let rt = runtime();
+    let mut service = tower::service_fn(move |_: http::Request<()>| {
+        let response = response(&body);
+        async move { Ok::<_, Infallible>(response) }
+    });
     bencher.bench_local(|| {
         rt.block_on(async {
-            let bytes = response(&body)
-                .into_body()
-                .collect()
-                .await
-                .unwrap()
-                .to_bytes();
+            let ready = service.ready().await.unwrap();
+            let response = ready.call(http::Request::new(())).await.unwrap();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
             black_box(find(&bytes))
         })
     });
