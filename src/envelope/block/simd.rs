@@ -475,8 +475,25 @@ pub(crate) mod x86 {
             // Signed: bytes from 0x80 are negative, so below 0x20 too.
             classes.control |= bits(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20))) & !non_ascii;
             classes.non_ascii |= non_ascii;
+            // No table lookup before SSSE3: compares. Signed compares are
+            // exact here, as bytes from 0x80 are negative and in no range.
+            let between = |x: __m128i, low: u8, high: u8| {
+                _mm_and_si128(
+                    _mm_cmpgt_epi8(x, _mm_set1_epi8(low as i8 - 1)),
+                    _mm_cmplt_epi8(x, _mm_set1_epi8(high as i8 + 1)),
+                )
+            };
+            let u = eq(b'u');
+            classes.letter_u |= bits(u);
+            classes.hex_digit |= bits(_mm_or_si128(
+                between(v, b'0', b'9'),
+                between(folded, b'a', b'f'),
+            ));
+            let escapable = [b'"', b'\\', b'/', b'b', b'f', b'n', b'r', b't']
+                .into_iter()
+                .fold(u, |any, byte| _mm_or_si128(any, eq(byte)));
+            classes.escapable |= bits(escapable);
         }
-        super::escape_classes(block, &mut classes);
         classes
     }
 
