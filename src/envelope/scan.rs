@@ -11,7 +11,7 @@
 
 use std::ops::Range;
 
-use super::block::skip_container;
+use super::block::{self, Nesting};
 use crate::error::DecodeErrorKind;
 
 /// A value's place in the body, and what the scanner learnt reading it.
@@ -268,11 +268,12 @@ impl Scanner<'_> {
     /// Skips one value of any depth: arrays and objects in blocks.
     fn value(&mut self) -> Result<()> {
         match self.peek() {
-            Some(b'{' | b'[') => {
-                self.pos = skip_container(self.bytes, self.pos)
+            Some(b'{' | b'[') if block::faster_than_bytes() => {
+                self.pos = block::skip_container(self.bytes, self.pos)
                     .map_err(|offset| SyntaxError { offset })?;
                 Ok(())
             }
+            Some(b'{' | b'[') => self.container_bytewise(),
             Some(b'"') => {
                 self.pos += 1;
                 self.string().map(drop)
@@ -283,6 +284,69 @@ impl Scanner<'_> {
             Some(b'n') => self.literal(b"null"),
             _ => Err(self.error()),
         }
+    }
+
+    /// Skips an array or object byte by byte, scalars spelt out: for CPUs
+    /// without a block kernel.
+    fn container_bytewise(&mut self) -> Result<()> {
+        let mut nesting = Nesting::default();
+        loop {
+            // A value starts here.
+            match self.peek() {
+                Some(open @ (b'{' | b'[')) => {
+                    self.pos += 1;
+                    self.skip_ws();
+                    let object = open == b'{';
+                    if self.peek() == Some(if object { b'}' } else { b']' }) {
+                        self.pos += 1;
+                    } else {
+                        nesting.push(object);
+                        if object {
+                            self.payload_key()?;
+                        }
+                        continue;
+                    }
+                }
+                Some(b'"') => {
+                    self.pos += 1;
+                    self.string()?;
+                }
+                Some(b'-' | b'0'..=b'9') => self.number()?,
+                Some(b't') => self.literal(b"true")?,
+                Some(b'f') => self.literal(b"false")?,
+                Some(b'n') => self.literal(b"null")?,
+                _ => return Err(self.error()),
+            }
+            // A value ended: close what it ends, or start the next one.
+            loop {
+                let Some(object) = nesting.top() else {
+                    return Ok(());
+                };
+                if self.next_member(if object { b'}' } else { b']' })? {
+                    if object {
+                        self.payload_key()?;
+                    }
+                    break;
+                }
+                nesting.pop();
+            }
+        }
+    }
+
+    /// A member name inside a payload value, and its colon: only checked.
+    fn payload_key(&mut self) -> Result<()> {
+        if self.peek() != Some(b'"') {
+            return Err(self.error());
+        }
+        self.pos += 1;
+        self.string()?;
+        self.skip_ws();
+        if self.peek() != Some(b':') {
+            return Err(self.error());
+        }
+        self.pos += 1;
+        self.skip_ws();
+        Ok(())
     }
 
     /// The rest of a string whose opening quote was consumed; whether it

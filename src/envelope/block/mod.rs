@@ -9,9 +9,22 @@ mod simd;
 mod skip;
 mod strings;
 
+pub(crate) use nesting::Nesting;
 #[cfg(test)]
 pub(crate) use simd::forced;
 pub(crate) use skip::skip_container;
+
+/// Whether blocks beat reading byte by byte on this CPU: on every x86_64
+/// CPU (SSE2 at least), not with the portable kernel, which is the
+/// reference for the others, not a fast path.
+#[inline]
+pub(crate) fn faster_than_bytes() -> bool {
+    #[cfg(test)]
+    if let Some(choice) = forced::get() {
+        return choice != forced::Choice::Bytewise;
+    }
+    cfg!(target_arch = "x86_64")
+}
 
 /// Bytes per block: one bit each in a `u64`.
 const BLOCK: usize = 64;

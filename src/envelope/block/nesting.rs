@@ -44,6 +44,25 @@ impl Nesting {
         Step { mismatch, inner }
     }
 
+    /// Opens a container.
+    #[inline(always)]
+    pub(crate) fn push(&mut self, object: bool) {
+        self.step(1, u64::from(object));
+    }
+
+    /// Closes the innermost container, whatever it is.
+    #[inline(always)]
+    pub(crate) fn pop(&mut self) {
+        let object = self.stack & 1;
+        self.step(0, object);
+    }
+
+    /// Whether the innermost open container is an object; `None` when none is open.
+    #[inline(always)]
+    pub(crate) fn top(&self) -> Option<bool> {
+        (self.depth != 0).then_some(self.stack & 1 == 1)
+    }
+
     /// At 64 levels and beyond, the word's outermost level moves to the Vec
     /// on a push and back on a pop.
     #[cold]

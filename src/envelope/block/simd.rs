@@ -135,6 +135,9 @@ pub(crate) mod forced {
     /// The kernels, whether or not this CPU runs them.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub(crate) enum Choice {
+        /// No blocks: payload read byte by byte, as on targets without a
+        /// SIMD kernel.
+        Bytewise,
         Portable,
         Sse2,
         Avx2,
@@ -148,7 +151,7 @@ pub(crate) mod forced {
         static FORCED: Cell<Option<Choice>> = const { Cell::new(None) };
     }
 
-    pub(super) fn get() -> Option<Choice> {
+    pub(crate) fn get() -> Option<Choice> {
         FORCED.get()
     }
 
@@ -167,7 +170,7 @@ pub(crate) mod forced {
     impl Choice {
         fn available(self) -> bool {
             match self {
-                Choice::Portable => true,
+                Choice::Bytewise | Choice::Portable => true,
                 #[cfg(target_arch = "x86_64")]
                 Choice::Sse2 => cfg!(target_feature = "sse2"),
                 #[cfg(target_arch = "x86_64")]
@@ -187,7 +190,10 @@ pub(crate) mod forced {
                 Choice::Avx2 => walk.run(super::x86::Avx2::new().expect("checked by `with`")),
                 #[cfg(target_arch = "x86_64")]
                 Choice::Avx512 => walk.run(super::x86::Avx512::new().expect("checked by `with`")),
-                _ => walk.run(Portable),
+                // Byte by byte is the scanner's business, not a kernel's.
+                Choice::Bytewise | Choice::Portable => walk.run(Portable),
+                #[cfg(not(target_arch = "x86_64"))]
+                _ => unreachable!("not available on this target"),
             }
         }
     }
