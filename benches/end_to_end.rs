@@ -4,6 +4,8 @@
 //! decides success or error on top. Each iteration sends a batch of
 //! concurrent requests, so that the figure is throughput rather than the
 //! loopback's wake-up latency, which varies a lot on a shared machine.
+//! The `_typed` pair has the caller deserialize the body into typed structs
+//! in both arms, as an SDK does: the share of a real call the layer takes.
 //!
 //! Run: `cargo bench --bench end_to_end`
 
@@ -17,6 +19,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde::Deserialize;
 use tower::{Layer, ServiceExt};
 use tower_tencentcloud::EnvelopeLayer;
 
@@ -99,8 +102,65 @@ fn request(addr: SocketAddr, size: usize) -> http::Request<Full<Bytes>> {
 /// Requests in flight at once, per iteration.
 const BATCH: usize = 32;
 
-#[divan::bench(args = SIZES)]
-fn without_layer(bencher: Bencher, size: usize) {
+/// What the caller does with the body: nothing more, or deserialize it, as
+/// an SDK would, into typed structs (which, without the layer, also look
+/// for `Error`).
+type Read = fn(&Bytes) -> usize;
+
+fn untouched(body: &Bytes) -> usize {
+    body.len()
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(rename = "Response")]
+    response: DescribeInstances,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(dead_code)]
+struct DescribeInstances {
+    error: Option<ApiError>,
+    total_count: u64,
+    instance_set: Vec<Instance>,
+    request_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(dead_code)]
+struct ApiError {
+    code: String,
+    message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(dead_code)]
+struct Instance {
+    instance_id: String,
+    zone: String,
+    #[serde(rename = "CPU")]
+    cpu: u32,
+    memory: u32,
+    tags: Vec<Tag>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(dead_code)]
+struct Tag {
+    key: String,
+    value: String,
+}
+
+fn typed(body: &Bytes) -> usize {
+    let envelope: Envelope = serde_json::from_slice(body).unwrap();
+    envelope.response.instance_set.len()
+}
+
+fn without(bencher: Bencher, size: usize, read: Read) {
     let (runtime, addr, client) = setup();
     bencher.counter(ItemsCount::new(BATCH)).bench_local(|| {
         runtime.block_on(async {
@@ -109,13 +169,27 @@ fn without_layer(bencher: Bencher, size: usize) {
                 let client = client.clone();
                 batch.spawn(async move {
                     let response = client.request(request(addr, size)).await.unwrap();
-                    response
-                        .into_body()
-                        .collect()
-                        .await
-                        .unwrap()
-                        .to_bytes()
-                        .len()
+                    read(&response.into_body().collect().await.unwrap().to_bytes())
+                });
+            }
+            while let Some(len) = batch.join_next().await {
+                black_box(len.unwrap());
+            }
+        })
+    });
+}
+
+fn with(bencher: Bencher, size: usize, read: Read) {
+    let (runtime, addr, client) = setup();
+    let service = EnvelopeLayer::new().layer(client);
+    bencher.counter(ItemsCount::new(BATCH)).bench_local(|| {
+        runtime.block_on(async {
+            let mut batch = tokio::task::JoinSet::new();
+            for _ in 0..BATCH {
+                let call = service.clone().oneshot(request(addr, size));
+                batch.spawn(async move {
+                    let response = call.await.unwrap();
+                    response.body().as_bytes().map(read)
                 });
             }
             while let Some(len) = batch.join_next().await {
@@ -126,22 +200,23 @@ fn without_layer(bencher: Bencher, size: usize) {
 }
 
 #[divan::bench(args = SIZES)]
+fn without_layer(bencher: Bencher, size: usize) {
+    without(bencher, size, untouched);
+}
+
+#[divan::bench(args = SIZES)]
 fn with_layer(bencher: Bencher, size: usize) {
-    let (runtime, addr, client) = setup();
-    let service = EnvelopeLayer::new().layer(client);
-    bencher.counter(ItemsCount::new(BATCH)).bench_local(|| {
-        runtime.block_on(async {
-            let mut batch = tokio::task::JoinSet::new();
-            for _ in 0..BATCH {
-                let call = service.clone().oneshot(request(addr, size));
-                batch.spawn(async move {
-                    let response = call.await.unwrap();
-                    response.body().as_bytes().map(Bytes::len)
-                });
-            }
-            while let Some(len) = batch.join_next().await {
-                black_box(len.unwrap());
-            }
-        })
-    });
+    with(bencher, size, untouched);
+}
+
+/// The caller deserializes the body in both arms.
+#[divan::bench(args = SIZES)]
+fn without_layer_typed(bencher: Bencher, size: usize) {
+    without(bencher, size, typed);
+}
+
+/// The caller deserializes the body in both arms.
+#[divan::bench(args = SIZES)]
+fn with_layer_typed(bencher: Bencher, size: usize) {
+    with(bencher, size, typed);
 }

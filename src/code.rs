@@ -27,7 +27,7 @@ impl Code {
         Self(Text::from(code.into()))
     }
 
-    /// Text the crate read, perhaps sharing a response body.
+    /// Text the crate read out of a response body.
     pub(crate) fn from_text(text: Text) -> Self {
         Self(text)
     }

@@ -245,9 +245,7 @@ fn write_context(
 #[derive(Clone)]
 pub struct ApiError(Box<ApiErrorInner>);
 
-// Boxed: keeps `Result<Response, Error>` small on the success path. The
-// code, message and RequestId that the envelope layer reads share the body
-// where they need no unescaping, so this box is the only allocation.
+// Boxed: keeps `Result<Response, Error>` small on the success path.
 #[derive(Clone)]
 struct ApiErrorInner {
     code: Code,

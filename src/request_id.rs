@@ -16,10 +16,7 @@ pub const REQUEST_ID_HEADER: &str = "x-tc-requestid";
 /// inserts it into the extensions of every successful response, and errors
 /// carry it through [`Error::request_id`](crate::Error::request_id).
 ///
-/// Cloning is cheap: the text is shared. An id that
-/// [`EnvelopeLayer`](crate::EnvelopeLayer) reads out of a body of up to
-/// 4 KiB shares that body's memory rather than copying it;
-/// `RequestId::new(id.as_str())` makes an independent copy.
+/// Cloning is cheap: the text is shared.
 ///
 /// ```
 /// use tower_tencentcloud::RequestId;
@@ -38,7 +35,7 @@ impl RequestId {
         Self(Text::from(id.into()))
     }
 
-    /// Text the crate read, perhaps sharing a response body.
+    /// Text the crate read out of a response body.
     pub(crate) fn from_text(text: Text) -> Self {
         Self(text)
     }

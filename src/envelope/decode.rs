@@ -2,7 +2,6 @@
 
 use std::borrow::Cow;
 
-use bytes::Bytes;
 use serde::Deserialize;
 
 use super::scan::{ErrorMembers, ErrorSpans, Raw, Spans, scan};
@@ -85,15 +84,14 @@ pub fn decode(body: &[u8]) -> Result<Decoded<'_>, DecodeError> {
 
 /// What the envelope layer keeps of an envelope: the RequestId, and the
 /// code and message of `Response.Error` if the call failed.
-pub(crate) type Shared = (Option<RequestId>, Option<(Code, Text)>);
+pub(crate) type Owned = (Option<RequestId>, Option<(Code, Text)>);
 
-/// [`decode`] for the envelope layer: the same verdicts, but strings that
-/// hold no escapes share `body` (see [`Text::in_body`]) instead of being
-/// borrowed, so that keeping them neither allocates nor copies.
-pub(crate) fn decode_shared(body: &Bytes) -> Result<Shared, DecodeError> {
+/// [`decode`] for the envelope layer: the same verdicts, with the texts it
+/// keeps made once, owned, rather than borrowed first and copied after.
+pub(crate) fn decode_owned(body: &[u8]) -> Result<Owned, DecodeError> {
     let (request_id, error) = decode_with(
         body,
-        |raw| shared_str(body, raw),
+        |raw| owned_str(body, raw),
         |id| RequestId::from_text(id.clone()),
     )?;
     Ok((
@@ -158,9 +156,9 @@ fn error_fields<S>(spans: ErrorSpans, text: impl Fn(&Raw) -> Option<S>) -> Optio
     Some((code, message))
 }
 
-/// The text of a string value the scanner has validated, as
-/// [`json_str`], but sharing the body rather than borrowing from it.
-fn shared_str(body: &Bytes, raw: &Raw) -> Option<Text> {
+/// The text of a string value the scanner has validated, as [`json_str`],
+/// but owned.
+fn owned_str(body: &[u8], raw: &Raw) -> Option<Text> {
     match raw.escaped? {
         true => serde_json::from_slice::<String>(body.get(raw.span.clone())?)
             .ok()
@@ -205,10 +203,10 @@ mod tests {
             r#"{"Response":{"RequestId":7}}"#,
             r#"{"Other":{}}"#,
         ] {
-            let shared = decode_shared(&Bytes::from(body));
+            let owned = decode_owned(body.as_bytes());
             match decode(body.as_bytes()) {
                 Ok(decoded) => {
-                    let (request_id, error) = shared.unwrap();
+                    let (request_id, error) = owned.unwrap();
                     assert_eq!(
                         request_id.as_ref().map(RequestId::as_str),
                         decoded.request_id(),
@@ -222,7 +220,7 @@ mod tests {
                         .map(|fields| (fields.code(), fields.message()));
                     assert_eq!(error, expected, "{body}");
                 }
-                Err(err) => assert_eq!(shared.unwrap_err(), err, "{body}"),
+                Err(err) => assert_eq!(owned.unwrap_err(), err, "{body}"),
             }
         }
     }

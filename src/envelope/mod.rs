@@ -19,6 +19,6 @@ mod oracle;
 mod payload_scalars;
 mod scan;
 
-pub(crate) use decode::decode_shared;
+pub(crate) use decode::decode_owned;
 pub use decode::{Decoded, ErrorFields, decode};
 pub use fields::from_slice;

@@ -13,7 +13,7 @@ use super::EnvelopeBody;
 use super::buffer::BodyBuffer;
 use super::media_type::is_streaming;
 use crate::RequestId;
-use crate::envelope::decode_shared;
+use crate::envelope::decode_owned;
 use crate::error::{
     ApiError, BodyError, BodyTooLarge, BoxError, Error, NotEnvelope, TransportError,
 };
@@ -161,7 +161,7 @@ fn expected_len<B: Body>(headers: &HeaderMap, body: &B) -> u64 {
 
 /// Turns a whole body into the layer's outcome.
 fn decide<B>(mut head: Parts, body: Bytes) -> Result<Response<EnvelopeBody<B>>, Error> {
-    let (request_id, error) = match decode_shared(&body) {
+    let (request_id, error) = match decode_owned(&body) {
         Ok(decoded) => decoded,
         Err(reason) => {
             let err = NotEnvelope::new(head.status, &head.headers, &body, reason);
