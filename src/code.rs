@@ -27,9 +27,16 @@ impl Code {
         Self(Text::from(code.into()))
     }
 
-    /// Text the crate read out of a response body.
-    pub(crate) fn from_text(text: Text) -> Self {
-        Self(text)
+    /// A code read out of a response body. The well-known ones (a bare
+    /// category such as `InternalError`, and the curated rate limits) need
+    /// no allocation: under throttling, nearly every response is one.
+    pub(crate) fn read(code: &str) -> Self {
+        let category = Category::from_prefix(code).prefix();
+        let known = category.filter(|name| *name == code).or_else(|| {
+            let at = RATE_LIMIT_CODES.binary_search(&code).ok()?;
+            Some(RATE_LIMIT_CODES[at])
+        });
+        Self(known.map_or_else(|| Text::from(code), Text::from_static))
     }
 
     /// The code as the API sent it.
@@ -290,6 +297,24 @@ pub(crate) const RATE_LIMIT_CODES: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_read_from_a_body_equal_codes_made_by_hand() {
+        for code in [
+            "InternalError",
+            "RequestLimitExceeded",
+            "LimitExceeded.RequestLimit",
+            "AuthFailure.SignatureExpire",
+            "Other",
+            "",
+        ] {
+            assert_eq!(Code::read(code), Code::new(code));
+            assert_eq!(
+                Code::read(code).retry_class(),
+                Code::new(code).retry_class()
+            );
+        }
+    }
 
     #[test]
     fn rate_limit_table_is_sorted_and_unique() {

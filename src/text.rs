@@ -6,58 +6,101 @@
 //! read buffer alive for as long as a RequestId or an error is kept, which
 //! measured slower end to end through hyper (see `benches/end_to_end.rs`).
 
-use std::ops::Range;
+use std::cmp::Ordering;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-/// Text that clones by reference count.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct Text(Arc<str>);
+/// Text that clones by reference count, or static text the crate knows.
+#[derive(Clone, Debug)]
+pub(crate) struct Text(Repr);
+
+#[derive(Clone, Debug)]
+enum Repr {
+    /// Text known when the crate was built, such as well-known error
+    /// codes: no allocation.
+    Static(&'static str),
+    Shared(Arc<str>),
+}
 
 impl Text {
-    /// A copy of `body[range]`; `None` if the range is outside the body or
-    /// the bytes are not UTF-8.
-    pub(crate) fn in_body(body: &[u8], range: Range<usize>) -> Option<Self> {
-        let bytes = body.get(range)?;
-        simdutf8::basic::from_utf8(bytes).ok().map(Self::from)
+    pub(crate) const fn from_static(text: &'static str) -> Self {
+        Self(Repr::Static(text))
     }
 
     pub(crate) fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            Repr::Static(text) => text,
+            Repr::Shared(text) => text,
+        }
+    }
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Self::from_static("")
     }
 }
 
 impl From<&str> for Text {
     fn from(text: &str) -> Self {
-        Self(Arc::from(text))
+        Self(Repr::Shared(Arc::from(text)))
     }
 }
 
 impl From<String> for Text {
     fn from(text: String) -> Self {
-        Self(Arc::from(text))
+        Self(Repr::Shared(Arc::from(text)))
     }
 }
 
 impl From<Arc<str>> for Text {
     fn from(text: Arc<str>) -> Self {
-        Self(text)
+        Self(Repr::Shared(text))
+    }
+}
+
+/// As text, whichever the representation.
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+/// Hashes as `str` does, whichever the representation.
+impl Hash for Text {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::hash::BuildHasher;
+
     use super::*;
 
     #[test]
-    fn no_text_outside_the_body_or_of_bytes_that_are_not_utf8() {
-        let body = b"ab\xffcd\xe4\xbd\xa0";
-        assert_eq!(Text::in_body(body, 0..2).unwrap().as_str(), "ab");
-        assert_eq!(Text::in_body(body, 3..5).unwrap().as_str(), "cd");
-        assert_eq!(Text::in_body(body, 5..8).unwrap().as_str(), "你");
-        assert!(Text::in_body(body, 1..4).is_none());
-        assert!(Text::in_body(body, 4..9).is_none());
-        #[allow(clippy::reversed_empty_ranges)]
-        let reversed = 3..2;
-        assert!(Text::in_body(body, reversed).is_none());
+    fn both_representations_compare_and_hash_alike() {
+        let known = Text::from_static("r-1");
+        let read = Text::from("r-1");
+        assert_eq!(known, read);
+        assert_eq!(known.cmp(&Text::from("r-2")), Ordering::Less);
+        let hasher = std::collections::hash_map::RandomState::new();
+        assert_eq!(hasher.hash_one(&known), hasher.hash_one(&read));
+        assert_eq!(hasher.hash_one(&known), hasher.hash_one("r-1"));
     }
 }

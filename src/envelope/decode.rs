@@ -71,8 +71,8 @@ impl ErrorFields<'_> {
 /// assert_eq!(ok.request_id(), Some("r-2"));
 /// ```
 pub fn decode(body: &[u8]) -> Result<Decoded<'_>, DecodeError> {
-    let (request_id, error) =
-        decode_with(body, |raw| json_str(body, raw), |id| RequestId::from(&**id))?;
+    let text = |raw: &Raw| json_str(body, raw);
+    let (request_id, error) = decode_with(body, text, text, |id| RequestId::from(&**id))?;
     Ok(Decoded {
         request_id,
         error: error.map(|(code, message)| ErrorFields {
@@ -92,26 +92,28 @@ pub(crate) fn decode_owned(body: &[u8]) -> Result<Owned, DecodeError> {
     let (request_id, error) = decode_with(
         body,
         |raw| owned_str(body, raw),
+        |raw| owned_str_with(body, raw, Code::read),
         |id| RequestId::from_text(id.clone()),
     )?;
     Ok((
         request_id.map(RequestId::from_text),
-        error.map(|(code, message)| (Code::from_text(code), message.unwrap_or_default())),
+        error.map(|(code, message)| (code, message.unwrap_or_default())),
     ))
 }
 
 /// The RequestId, and `Code` with the `Message` if any.
-type Found<S> = (Option<S>, Option<(S, Option<S>)>);
+type Found<S, C> = (Option<S>, Option<(C, Option<S>)>);
 
 /// The strings of a whole body that matter; `text` makes the text of a
-/// string value (`None` if it has none), `id` turns that text into the
-/// RequestId a failure reports.
+/// string value (`None` if it has none), `code` that of `Code`, `id` turns
+/// a text into the RequestId a failure reports.
 #[inline]
-fn decode_with<S>(
+fn decode_with<S, C>(
     body: &[u8],
     text: impl Fn(&Raw) -> Option<S>,
+    code: impl Fn(&Raw) -> Option<C>,
     id: impl Fn(&S) -> RequestId,
-) -> Result<Found<S>, DecodeError> {
+) -> Result<Found<S, C>, DecodeError> {
     let mut spans = Spans::default();
     let syntax = scan(body, &mut spans);
     let mut request_id = None;
@@ -134,7 +136,7 @@ fn decode_with<S>(
         return Ok((request_id, None));
     };
     let fields = match error {
-        ErrorMembers::Fields(spans) => error_fields(spans, text),
+        ErrorMembers::Fields(spans) => error_fields(spans, text, code),
         ErrorMembers::Invalid => None,
     };
     match fields {
@@ -147,8 +149,12 @@ fn decode_with<S>(
 }
 
 /// `Code` and `Message` as text; `None` if either holds a lone surrogate.
-fn error_fields<S>(spans: ErrorSpans, text: impl Fn(&Raw) -> Option<S>) -> Option<(S, Option<S>)> {
-    let code = text(&spans.code)?;
+fn error_fields<S, C>(
+    spans: ErrorSpans,
+    text: impl Fn(&Raw) -> Option<S>,
+    code: impl Fn(&Raw) -> Option<C>,
+) -> Option<(C, Option<S>)> {
+    let code = code(&spans.code)?;
     let message = match spans.message {
         Some(message) => Some(text(&message)?),
         None => None,
@@ -159,15 +165,22 @@ fn error_fields<S>(spans: ErrorSpans, text: impl Fn(&Raw) -> Option<S>) -> Optio
 /// The text of a string value the scanner has validated, as [`json_str`],
 /// but owned.
 fn owned_str(body: &[u8], raw: &Raw) -> Option<Text> {
+    owned_str_with(body, raw, |text| Text::from(text))
+}
+
+/// The text of a string value the scanner has validated, made by `make`
+/// from the decoded text.
+#[inline]
+fn owned_str_with<T>(body: &[u8], raw: &Raw, make: impl Fn(&str) -> T) -> Option<T> {
+    let quoted = body.get(raw.span.clone())?;
     match raw.escaped? {
-        true => serde_json::from_slice::<String>(body.get(raw.span.clone())?)
+        true => serde_json::from_slice::<String>(quoted)
             .ok()
-            .map(Text::from),
+            .map(|text| make(&text)),
         // Within the quotes.
-        false => Text::in_body(
-            body,
-            raw.span.start.checked_add(1)?..raw.span.end.checked_sub(1)?,
-        ),
+        false => simdutf8::basic::from_utf8(quoted.get(1..quoted.len().checked_sub(1)?)?)
+            .ok()
+            .map(make),
     }
 }
 
