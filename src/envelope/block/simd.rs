@@ -36,8 +36,7 @@ pub(crate) struct Classes {
     pub(crate) letter_u: u64,
 }
 
-/// The three escape classes of each byte, one at a time: for kernels whose
-/// instruction set has no table lookup.
+/// The three escape classes of each byte, one at a time.
 #[inline(always)]
 fn escape_classes(block: &[u8; BLOCK], classes: &mut Classes) {
     for (i, &byte) in block.iter().enumerate() {
@@ -211,94 +210,75 @@ pub(crate) mod x86 {
 
     use super::{BLOCK, Classes, Kernel, Walk};
 
-    /// Compiles `walk` for AVX-512BW.
-    ///
-    /// # Safety
-    /// The CPU must have avx512f, avx512bw and pclmulqdq ([`Avx512::detect`]).
-    #[target_feature(enable = "avx512f,avx512bw,avx2,bmi1,bmi2,pclmulqdq,popcnt")]
-    pub(super) unsafe fn avx512<W: Walk>(walk: W) -> W::Output {
-        walk.run(Avx512(()))
+    /// A kernel that runs only where the CPU has `features`: a token type
+    /// that proves it, made only by `detect`, and `compile`, which compiles
+    /// a walk for exactly those features. Listing them once keeps what is
+    /// checked and what is enabled the same.
+    macro_rules! detected_kernel {
+        (
+            $(#[$doc:meta])*
+            $token:ident, $compile:ident, $classify:ident, [$($feature:tt),+]
+        ) => {
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy)]
+            pub(crate) struct $token(());
+
+            impl $token {
+                pub(crate) fn detect() -> bool {
+                    $(is_x86_feature_detected!($feature))&&+
+                }
+
+                #[cfg(test)]
+                pub(crate) fn new() -> Option<Self> {
+                    Self::detect().then_some(Self(()))
+                }
+            }
+
+            /// Compiles `walk` for this kernel.
+            ///
+            /// # Safety
+            /// The CPU must have every feature enabled here (`detect`).
+            $(#[target_feature(enable = $feature)])+
+            pub(super) unsafe fn $compile<W: Walk>(walk: W) -> W::Output {
+                walk.run($token(()))
+            }
+
+            impl Kernel for $token {
+                #[inline(always)]
+                fn classify(self, block: &[u8; BLOCK]) -> Classes {
+                    // SAFETY: the token exists only where `detect` saw every
+                    // feature, those of the classification among them.
+                    unsafe { $classify(block) }
+                }
+
+                #[inline(always)]
+                fn prefix_xor(self, bits: u64) -> u64 {
+                    // SAFETY: as above; pclmulqdq is among the features.
+                    unsafe { prefix_xor_clmul(bits) }
+                }
+            }
+        };
     }
 
-    /// Compiles `walk` for AVX2.
-    ///
-    /// # Safety
-    /// The CPU must have avx2 and pclmulqdq ([`Avx2::detect`]).
-    #[target_feature(enable = "avx2,bmi1,pclmulqdq,popcnt")]
-    pub(super) unsafe fn avx2<W: Walk>(walk: W) -> W::Output {
-        walk.run(Avx2(()))
-    }
+    detected_kernel!(
+        /// Proof that the CPU has AVX-512BW and carry-less multiplication.
+        Avx512,
+        avx512,
+        classify_avx512,
+        ["avx512f", "avx512bw", "avx2", "bmi1", "bmi2", "pclmulqdq", "popcnt"]
+    );
 
-    /// Proof that the CPU has AVX-512BW and carry-less multiplication.
-    #[derive(Debug, Clone, Copy)]
-    pub(crate) struct Avx512(());
-
-    impl Avx512 {
-        pub(crate) fn detect() -> bool {
-            is_x86_feature_detected!("avx512f")
-                && is_x86_feature_detected!("avx512bw")
-                && is_x86_feature_detected!("avx2")
-                && is_x86_feature_detected!("bmi1")
-                && is_x86_feature_detected!("bmi2")
-                && is_x86_feature_detected!("pclmulqdq")
-                && is_x86_feature_detected!("popcnt")
-        }
-
-        #[cfg(test)]
-        pub(crate) fn new() -> Option<Self> {
-            Self::detect().then_some(Self(()))
-        }
-    }
-
-    /// Proof that the CPU has AVX2 and carry-less multiplication.
-    #[derive(Debug, Clone, Copy)]
-    pub(crate) struct Avx2(());
-
-    impl Avx2 {
-        pub(crate) fn detect() -> bool {
-            is_x86_feature_detected!("avx2")
-                && is_x86_feature_detected!("bmi1")
-                && is_x86_feature_detected!("pclmulqdq")
-                && is_x86_feature_detected!("popcnt")
-        }
-
-        #[cfg(test)]
-        pub(crate) fn new() -> Option<Self> {
-            Self::detect().then_some(Self(()))
-        }
-    }
+    detected_kernel!(
+        /// Proof that the CPU has AVX2 and carry-less multiplication.
+        Avx2,
+        avx2,
+        classify_avx2,
+        ["avx2", "bmi1", "pclmulqdq", "popcnt"]
+    );
 
     /// Part of every x86_64 CPU.
     #[derive(Debug, Clone, Copy)]
     pub(crate) struct Sse2;
-
-    impl Kernel for Avx512 {
-        #[inline(always)]
-        fn classify(self, block: &[u8; BLOCK]) -> Classes {
-            // SAFETY: an `Avx512` exists only where `detect` saw the features.
-            unsafe { classify_avx512(block) }
-        }
-
-        #[inline(always)]
-        fn prefix_xor(self, bits: u64) -> u64 {
-            // SAFETY: as above; pclmulqdq is among the detected features.
-            unsafe { prefix_xor_clmul(bits) }
-        }
-    }
-
-    impl Kernel for Avx2 {
-        #[inline(always)]
-        fn classify(self, block: &[u8; BLOCK]) -> Classes {
-            // SAFETY: an `Avx2` exists only where `detect` saw the features.
-            unsafe { classify_avx2(block) }
-        }
-
-        #[inline(always)]
-        fn prefix_xor(self, bits: u64) -> u64 {
-            // SAFETY: as above; pclmulqdq is among the detected features.
-            unsafe { prefix_xor_clmul(bits) }
-        }
-    }
 
     #[cfg(target_feature = "sse2")]
     impl Kernel for Sse2 {
