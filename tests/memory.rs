@@ -3,48 +3,18 @@
 //! many frames is copied once, into a buffer sized from what the response
 //! announced.
 
-#![allow(unsafe_code)]
+#[path = "support/counting_allocator.rs"]
+mod counting_allocator;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use tower::{Layer, ServiceExt};
 use tower_tencentcloud::EnvelopeLayer;
-
-/// Counts the bytes allocated now and the most ever, on top of `System`.
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded unchanged to `System`, which upholds the
-// `GlobalAlloc` contract; the counters only observe sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller's contract for `alloc` is passed on as is.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            let now = CURRENT.fetch_add(layout.size(), Ordering::SeqCst) + layout.size();
-            PEAK.fetch_max(now, Ordering::SeqCst);
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        CURRENT.fetch_sub(layout.size(), Ordering::SeqCst);
-        // SAFETY: the caller's contract for `dealloc` is passed on as is.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
 
 /// The counters are global: one test at a time, from before it allocates
 /// its body to after it measures.
@@ -107,12 +77,11 @@ fn peak_in_flight(frames: Vec<Bytes>, content_length: Option<usize>, exact: Opti
         async move { Ok::<_, Infallible>(response) }
     });
     let service = EnvelopeLayer::new().layer(inner);
-    let before = CURRENT.load(Ordering::SeqCst);
-    PEAK.store(before, Ordering::SeqCst);
+    let before = counting_allocator::reset_peak();
     let response = runtime
         .block_on(service.oneshot(http::Request::new(())))
         .unwrap();
-    let peak = PEAK.load(Ordering::SeqCst) - before;
+    let peak = counting_allocator::peak_bytes() - before;
     eprintln!("peak in flight: {peak} bytes");
     drop(response);
     peak

@@ -1,10 +1,12 @@
 //! The system allocator, counting the heap bytes in use: what a test run
 //! keeps, without the freed pages the allocator holds on to (which RSS
-//! shows too). Included with `#[path]` by the test binaries that measure
-//! memory, each with a single test, so that no other test's allocations
-//! blur the count.
+//! shows too), and the most in use at once. Included with `#[path]` by the
+//! test binaries that measure memory, each with a single test or its tests
+//! run one at a time, so that no other test's allocations blur the count.
 
 #![allow(unsafe_code)]
+// Not every binary that includes this reads every counter.
+#![allow(dead_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,6 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 struct CountingAllocator;
 
 static IN_USE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
@@ -21,6 +24,23 @@ pub fn heap_bytes() -> usize {
     IN_USE.load(Ordering::Relaxed)
 }
 
+/// The most heap bytes in use at once since the last [`reset_peak`].
+pub fn peak_bytes() -> usize {
+    PEAK.load(Ordering::Relaxed)
+}
+
+/// Starts a new peak from the bytes in use now, and returns them.
+pub fn reset_peak() -> usize {
+    let now = heap_bytes();
+    PEAK.store(now, Ordering::Relaxed);
+    now
+}
+
+fn added(size: usize) {
+    let now = IN_USE.fetch_add(size, Ordering::Relaxed) + size;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
 // SAFETY: every call is forwarded unchanged to `System`, which upholds
 // `GlobalAlloc`'s contract; the counter only observes the sizes.
 unsafe impl GlobalAlloc for CountingAllocator {
@@ -28,7 +48,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
         // SAFETY: the caller's `layout` is passed on as received.
         let ptr = unsafe { System.alloc(layout) };
         if !ptr.is_null() {
-            IN_USE.fetch_add(layout.size(), Ordering::Relaxed);
+            added(layout.size());
         }
         ptr
     }
@@ -43,7 +63,9 @@ unsafe impl GlobalAlloc for CountingAllocator {
         // SAFETY: forwarded unchanged; `ptr` and `layout` come from `System`.
         let new = unsafe { System.realloc(ptr, layout, new_size) };
         if !new.is_null() {
-            IN_USE.fetch_add(new_size, Ordering::Relaxed);
+            // Old and new both count until the old is gone, as when a
+            // reallocation moves.
+            added(new_size);
             IN_USE.fetch_sub(layout.size(), Ordering::Relaxed);
         }
         new
