@@ -23,9 +23,10 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tower::retry::RetryLayer;
 use tower::{ServiceBuilder, ServiceExt};
+use tower_tencentcloud::action::ActionRequest;
 use tower_tencentcloud::emulator::{Emulator, Fault, Injection, Outcome};
 use tower_tencentcloud::retry::{Attempts, RetryBudget, RetryPolicy};
-use tower_tencentcloud::sign::{ActionRequest, Credentials, SignLayer};
+use tower_tencentcloud::sign::{Credentials, SignLayer};
 use tower_tencentcloud::{EnvelopeLayer, Error, RequestId};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -34,10 +34,11 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, Sleep};
 use tower::retry::{Policy, RetryLayer};
 use tower::{Service, ServiceBuilder, ServiceExt};
+use tower_tencentcloud::action::ActionRequest;
 use tower_tencentcloud::emulator::{Emulator, Outcome};
 use tower_tencentcloud::ratelimit::{AdaptiveRateLimitLayer, RateKey};
 use tower_tencentcloud::retry::{RetryBudget, RetryPolicy};
-use tower_tencentcloud::sign::{ActionRequest, Credentials, SignLayer};
+use tower_tencentcloud::sign::{Credentials, SignLayer};
 use tower_tencentcloud::{EnvelopeLayer, Error, RetryClass};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -12,10 +12,11 @@ use std::time::Duration;
 use serde_json::json;
 use tower::retry::RetryLayer;
 use tower::{ServiceBuilder, ServiceExt};
+use tower_tencentcloud::action::ActionRequest;
 use tower_tencentcloud::emulator::{Emulator, Fault};
 use tower_tencentcloud::reqwest::ReqwestService;
 use tower_tencentcloud::retry::{Attempts, RetryPolicy};
-use tower_tencentcloud::sign::{ActionRequest, Credentials, SignLayer};
+use tower_tencentcloud::sign::{Credentials, SignLayer};
 use tower_tencentcloud::{EnvelopeLayer, RequestId};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -20,9 +20,10 @@ use serde::Deserialize;
 use serde_json::json;
 use tower::retry::RetryLayer;
 use tower::{ServiceBuilder, ServiceExt};
+use tower_tencentcloud::action::ActionRequest;
 use tower_tencentcloud::emulator::{Emulator, Fault, Injection};
 use tower_tencentcloud::retry::RetryPolicy;
-use tower_tencentcloud::sign::{ActionRequest, Credentials, SignLayer};
+use tower_tencentcloud::sign::{Credentials, SignLayer};
 use tower_tencentcloud::sse::SseLayer;
 use tower_tencentcloud::{EnvelopeLayer, Error, RequestId};
 

@@ -8,7 +8,7 @@
 //! [`RequestId`] in the response's extensions.
 //!
 //! ```text
-//! caller ── sign::ActionRequest (service, version, action, region, JSON params)
+//! caller ── action::ActionRequest (service, version, action, region, JSON params)
 //!   ├─ tower::retry::RetryLayer(retry::RetryPolicy)  decides on Error::retry_class(), sleeps, replays
 //!   ├─ ratelimit::AdaptiveRateLimitLayer             (optional) paces each action at the rate it learnt
 //!   ├─ sign::SignLayer(Credentials)                  TC3-HMAC-SHA256, a fresh timestamp each attempt
@@ -71,12 +71,12 @@
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod action;
 mod code;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod envelope;
 mod error;
-pub mod layer;
 pub mod ratelimit;
 mod request_id;
 #[cfg(feature = "reqwest")]
@@ -87,9 +87,9 @@ pub mod sse;
 mod text;
 
 pub use code::{Category, Code, RetryClass};
+pub use envelope::{Envelope, EnvelopeBody, EnvelopeLayer};
 pub use error::{
     ApiError, BODY_PREFIX_LEN, BodyError, BodyTooLarge, BoxError, DecodeError, DecodeErrorKind,
     Error, EventTooLarge, NotEnvelope, TransportError,
 };
-pub use layer::{Envelope, EnvelopeBody, EnvelopeLayer};
-pub use request_id::{REQUEST_ID_HEADER, RequestId};
+pub use request_id::RequestId;

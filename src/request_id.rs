@@ -5,10 +5,8 @@ use std::sync::Arc;
 
 use http::HeaderMap;
 
+use crate::action::header::X_TC_REQUESTID;
 use crate::text::Text;
-
-/// Header in which streaming actions (and some gateways) carry the RequestId.
-pub const REQUEST_ID_HEADER: &str = "x-tc-requestid";
 
 /// The unique id Tencent Cloud gives every request it processes.
 ///
@@ -47,7 +45,7 @@ impl RequestId {
 
     /// Reads the `X-TC-RequestId` header, if present, non-empty and visible ASCII.
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        let value = headers.get(REQUEST_ID_HEADER)?.to_str().ok()?.trim();
+        let value = headers.get(X_TC_REQUESTID)?.to_str().ok()?.trim();
         (!value.is_empty()).then(|| Self::new(value))
     }
 }

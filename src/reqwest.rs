@@ -9,7 +9,8 @@
 //! use tower::{ServiceBuilder, ServiceExt};
 //! use tower_tencentcloud::reqwest::ReqwestService;
 //! use tower_tencentcloud::retry::RetryPolicy;
-//! use tower_tencentcloud::sign::{ActionRequest, Credentials, SignLayer};
+//! use tower_tencentcloud::action::ActionRequest;
+//! use tower_tencentcloud::sign::{Credentials, SignLayer};
 //! use tower_tencentcloud::{EnvelopeLayer, RequestId};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -47,7 +48,7 @@ use crate::BoxError;
 /// wrapped with [`reqwest::Body::wrap`], and each response with
 /// `http::Response::from`. Readiness is the client's own. Any body whose
 /// size is known ([`Full`](http_body_util::Full), as
-/// [`ActionRequest`](crate::sign::ActionRequest) builds) is sent with a
+/// [`ActionRequest`](crate::action::ActionRequest) builds) is sent with a
 /// `Content-Length`.
 ///
 /// The client's own settings (timeouts, proxies, TLS) apply; leave its

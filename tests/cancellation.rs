@@ -27,8 +27,9 @@ use tower::timeout::TimeoutLayer;
 use tower::timeout::error::Elapsed;
 use tower::util::{BoxCloneSyncService, MapErrLayer, MapResponseLayer};
 use tower::{BoxError, ServiceBuilder, ServiceExt};
+use tower_tencentcloud::action::ActionRequest;
 use tower_tencentcloud::retry::{Attempts, RetryBudget, RetryPolicy};
-use tower_tencentcloud::sign::{ActionRequest, Credentials, SignLayer};
+use tower_tencentcloud::sign::{Credentials, SignLayer};
 use tower_tencentcloud::{EnvelopeLayer, Error, RetryClass};
 
 /// A hang guard, never reached when the test passes.

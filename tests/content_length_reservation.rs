@@ -16,7 +16,7 @@ use http::header::CONTENT_LENGTH;
 use support::server::{self, Body};
 use tower::{Layer, ServiceExt};
 use tower_tencentcloud::EnvelopeLayer;
-use tower_tencentcloud::layer::DEFAULT_MAX_BODY_SIZE;
+use tower_tencentcloud::envelope::DEFAULT_MAX_BODY_SIZE;
 
 const KIB: usize = 1 << 10;
 

@@ -14,9 +14,10 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 use tower::retry::RetryLayer;
 use tower::{Service, ServiceBuilder, ServiceExt};
+use tower_tencentcloud::action::ActionRequest;
 use tower_tencentcloud::emulator::{Emulator, EmulatorBuilder, Fault, Injection, Outcome};
 use tower_tencentcloud::retry::{Attempts, Idempotent, RetryBudget, RetryPolicy};
-use tower_tencentcloud::sign::{ActionRequest, Credentials, SignLayer, sign_request};
+use tower_tencentcloud::sign::{Credentials, SignLayer, sign_request};
 use tower_tencentcloud::{EnvelopeBody, EnvelopeLayer, Error, RequestId, RetryClass};
 
 const SECRET_ID: &str = "AKIDemulatortest0000000000000000";

@@ -14,7 +14,8 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{ChildStdout, Command};
 use tower::{ServiceBuilder, ServiceExt};
-use tower_tencentcloud::sign::{ActionRequest, Credentials, SignLayer};
+use tower_tencentcloud::action::ActionRequest;
+use tower_tencentcloud::sign::{Credentials, SignLayer};
 use tower_tencentcloud::{EnvelopeLayer, RequestId};
 
 const SECRET_ID: &str = "AKIDcommandline000000000000000000";

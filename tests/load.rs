@@ -37,9 +37,10 @@ use tokio::time::Instant;
 use tower::retry::RetryLayer;
 use tower::util::MapRequestLayer;
 use tower::{ServiceBuilder, ServiceExt};
+use tower_tencentcloud::action::ActionRequest;
 use tower_tencentcloud::emulator::{Emulator, Fault, LogEntry, Outcome};
 use tower_tencentcloud::retry::{Attempts, Idempotent, RetryBudget, RetryPolicy};
-use tower_tencentcloud::sign::{ActionRequest, Credentials, SignLayer};
+use tower_tencentcloud::sign::{Credentials, SignLayer};
 use tower_tencentcloud::{EnvelopeBody, EnvelopeLayer, Error, RequestId, RetryClass};
 
 const CALLS_PER_WAVE: usize = 5_000;

@@ -14,10 +14,11 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tower::retry::RetryLayer;
 use tower::{Service, ServiceBuilder, ServiceExt};
+use tower_tencentcloud::action::ActionRequest;
 use tower_tencentcloud::emulator::{Emulator, Outcome};
 use tower_tencentcloud::ratelimit::{AdaptiveRateLimitLayer, RateKey};
 use tower_tencentcloud::retry::{RetryBudget, RetryPolicy};
-use tower_tencentcloud::sign::{ActionRequest, Credentials, SignLayer};
+use tower_tencentcloud::sign::{Credentials, SignLayer};
 use tower_tencentcloud::{EnvelopeLayer, Error, RetryClass};
 
 const MS: Duration = Duration::from_millis(1);

@@ -8,10 +8,11 @@ use http_body_util::{BodyExt, Full};
 use serde_json::{Value, json};
 use tower::retry::RetryLayer;
 use tower::{Service, ServiceBuilder, ServiceExt};
+use tower_tencentcloud::action::ActionRequest;
 use tower_tencentcloud::emulator::{Emulator, Fault, Outcome};
 use tower_tencentcloud::reqwest::ReqwestService;
 use tower_tencentcloud::retry::{Attempts, RetryPolicy};
-use tower_tencentcloud::sign::{ActionRequest, Credentials, SignLayer};
+use tower_tencentcloud::sign::{Credentials, SignLayer};
 use tower_tencentcloud::{EnvelopeLayer, Error, RequestId, RetryClass};
 
 const SECRET_ID: &str = "AKIDreqwest0000000000000000000000";

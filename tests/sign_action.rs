@@ -6,7 +6,8 @@ use http::Method;
 use serde::Serialize;
 use serde::ser::Error as _;
 use serde_json::json;
-use tower_tencentcloud::sign::{ActionRequest, ActionRequestErrorKind, ServiceName, SignableBody};
+use tower_tencentcloud::action::{ActionRequest, ActionRequestErrorKind};
+use tower_tencentcloud::sign::{ServiceName, SignableBody};
 
 fn body(request: &http::Request<http_body_util::Full<bytes::Bytes>>) -> Vec<u8> {
     request.body().payload().as_ref().to_vec()

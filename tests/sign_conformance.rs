@@ -17,9 +17,8 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, Request};
 use http_body_util::Full;
 use serde_json::{Value, json};
-use tower_tencentcloud::sign::{
-    ActionRequest, Credentials, ServiceName, SignableBody, sign_request,
-};
+use tower_tencentcloud::action::ActionRequest;
+use tower_tencentcloud::sign::{Credentials, ServiceName, SignableBody, sign_request};
 
 /// How the request's body comes about.
 enum Payload {

@@ -13,10 +13,9 @@ use http::{HeaderMap, Request};
 use http_body_util::Full;
 use tower::retry::RetryLayer;
 use tower::{ServiceBuilder, ServiceExt};
+use tower_tencentcloud::action::ActionRequest;
 use tower_tencentcloud::retry::RetryPolicy;
-use tower_tencentcloud::sign::{
-    ActionRequest, Clock, Credentials, SignErrorKind, SignLayer, sign_request,
-};
+use tower_tencentcloud::sign::{Clock, Credentials, SignErrorKind, SignLayer, sign_request};
 use tower_tencentcloud::{EnvelopeLayer, RequestId, RetryClass};
 
 /// How far the API tolerates a timestamp from its clock.

@@ -14,8 +14,9 @@ use http_body_util::Full;
 use tower::retry::RetryLayer;
 use tower::{Layer, ServiceBuilder, ServiceExt};
 use tower_tencentcloud::EnvelopeLayer;
+use tower_tencentcloud::action::ActionRequest;
 use tower_tencentcloud::retry::RetryPolicy;
-use tower_tencentcloud::sign::{ActionRequest, Credentials, SignLayer, sign_request};
+use tower_tencentcloud::sign::{Credentials, SignLayer, sign_request};
 
 const SECRET_KEY: &str = "SECRET-KEY-7f3a9c";
 const SESSION_TOKEN: &str = "SESSION-TOKEN-5e1d";

@@ -13,9 +13,10 @@ use serde::Deserialize;
 use serde_json::json;
 use tower::retry::RetryLayer;
 use tower::{Service, ServiceBuilder, ServiceExt};
+use tower_tencentcloud::action::ActionRequest;
 use tower_tencentcloud::emulator::{Emulator, Fault, Injection, Outcome};
 use tower_tencentcloud::retry::RetryPolicy;
-use tower_tencentcloud::sign::{ActionRequest, Credentials, SignLayer};
+use tower_tencentcloud::sign::{Credentials, SignLayer};
 use tower_tencentcloud::sse::{Event, SseBody, SseLayer};
 use tower_tencentcloud::{EnvelopeBody, EnvelopeLayer, Error, RequestId};
 

@@ -17,8 +17,10 @@ use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 use tower::{ServiceBuilder, ServiceExt};
 use tower_tencentcloud::envelope::decode;
-use tower_tencentcloud::sign::{ActionRequest, Clock, Credentials, SignLayer};
-use tower_tencentcloud::{BODY_PREFIX_LEN, EnvelopeLayer, Error, REQUEST_ID_HEADER, RequestId};
+use tower_tencentcloud::action::ActionRequest;
+use tower_tencentcloud::sign::{Clock, Credentials, SignLayer};
+use tower_tencentcloud::action::header::X_TC_REQUESTID;
+use tower_tencentcloud::{BODY_PREFIX_LEN, EnvelopeLayer, Error, RequestId};
 use tower_tencentcloud_fuzz::{ChunkedBody, ready_now};
 
 #[derive(Arbitrary, Debug)]
@@ -68,7 +70,7 @@ fuzz_target!(|answer: Answer<'_>| {
     };
     let mut headers = HeaderMap::new();
     insert(&mut headers, CONTENT_TYPE.as_str(), answer.content_type);
-    insert(&mut headers, REQUEST_ID_HEADER, answer.request_id);
+    insert(&mut headers, X_TC_REQUESTID, answer.request_id);
     insert(&mut headers, DATE.as_str(), answer.date);
     insert(&mut headers, CONTENT_LENGTH.as_str(), answer.content_length);
     let body = match answer.body {

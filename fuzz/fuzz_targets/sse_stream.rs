@@ -14,7 +14,8 @@ use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 use tower::{ServiceBuilder, ServiceExt};
 use tower_tencentcloud::sse::SseLayer;
-use tower_tencentcloud::{EnvelopeLayer, REQUEST_ID_HEADER};
+use tower_tencentcloud::EnvelopeLayer;
+use tower_tencentcloud::action::header::X_TC_REQUESTID;
 use tower_tencentcloud_fuzz::{ChunkedBody, ready_now};
 
 #[derive(Arbitrary, Debug)]
@@ -48,7 +49,7 @@ fn client(
         let mut response = Response::new(ChunkedBody::new(events, chunk_lengths));
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, "text/event-stream".parse().unwrap());
-        headers.insert(REQUEST_ID_HEADER, "r-stream".parse().unwrap());
+        headers.insert(X_TC_REQUESTID, "r-stream".parse().unwrap());
         std::future::ready(Ok::<_, std::convert::Infallible>(response))
     });
     ServiceBuilder::new()

@@ -4,6 +4,7 @@ use http::header::AUTHORIZATION;
 use http::request::Parts;
 
 use super::reply::ApiFailure;
+use crate::action::header::{X_TC_CONTENT_SHA256, X_TC_TIMESTAMP, X_TC_TOKEN};
 use crate::sign::{
     ALGORITHM, Credentials, canonical_request, payload_hash, tc3_signature, utc_date,
 };
@@ -71,7 +72,7 @@ pub(crate) fn verify(
     credentials: &[Credentials],
     now: u64,
 ) -> Result<Caller, ApiFailure> {
-    let timestamp = header(parts, "x-tc-timestamp")?
+    let timestamp = header(parts, X_TC_TIMESTAMP.as_str())?
         .ok_or_else(|| ApiFailure::missing_parameter("X-TC-Timestamp"))?;
     let timestamp: u64 = timestamp.parse().map_err(|_| {
         ApiFailure::invalid_parameter_value("X-TC-Timestamp", "not a Unix timestamp in seconds")
@@ -122,7 +123,7 @@ pub(crate) fn verify(
             .ok_or_else(signature_failure)?;
         signed_headers.push((name, value));
     }
-    let unsigned_payload = header(parts, "x-tc-content-sha256")? == Some("UNSIGNED-PAYLOAD");
+    let unsigned_payload = header(parts, X_TC_CONTENT_SHA256.as_str())? == Some("UNSIGNED-PAYLOAD");
     let canonical_request = canonical_request(
         parts.method.as_str(),
         parts.uri.path(),
@@ -143,7 +144,8 @@ pub(crate) fn verify(
         return Err(signature_failure());
     }
 
-    if credentials.session_token() != header(parts, "x-tc-token")?.filter(|t| !t.is_empty()) {
+    if credentials.session_token() != header(parts, X_TC_TOKEN.as_str())?.filter(|t| !t.is_empty())
+    {
         return Err(ApiFailure::new(
             "AuthFailure.TokenFailure",
             "The token is invalid or does not belong to the SecretId.",

@@ -32,7 +32,8 @@
 //! ```
 //! use tower::ServiceExt;
 //! use tower_tencentcloud::emulator::{Emulator, Fault, Outcome};
-//! use tower_tencentcloud::sign::{ActionRequest, Credentials, SignLayer};
+//! use tower_tencentcloud::action::ActionRequest;
+//! use tower_tencentcloud::sign::{Credentials, SignLayer};
 //! use tower_tencentcloud::{EnvelopeLayer, RequestId};
 //!
 //! # #[tokio::main(flavor = "current_thread")]

@@ -9,7 +9,8 @@ use http::{HeaderValue, Response, StatusCode};
 use serde::Serialize;
 
 use super::body::EmulatorBody;
-use crate::{REQUEST_ID_HEADER, RequestId};
+use crate::RequestId;
+use crate::action::header::X_TC_REQUESTID;
 
 /// An error the API reports in an envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,7 +149,7 @@ pub(crate) fn event_stream(
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     headers.insert(DATE, date_value(date));
     if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
-        headers.insert(REQUEST_ID_HEADER, value);
+        headers.insert(X_TC_REQUESTID, value);
     }
     response
 }

@@ -32,7 +32,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 ///
 /// ```
 /// use tower_tencentcloud::emulator::Emulator;
-/// use tower_tencentcloud::sign::{ActionRequest, Credentials};
+/// use tower_tencentcloud::action::ActionRequest;
+/// use tower_tencentcloud::sign::Credentials;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -83,7 +84,7 @@ impl Emulator {
         self.addr
     }
 
-    /// `http://{addr}`, for [`ActionRequest::endpoint`](crate::sign::ActionRequest::endpoint)
+    /// `http://{addr}`, for [`ActionRequest::endpoint`](crate::action::ActionRequest::endpoint)
     /// or the official SDKs' `HttpProfile(protocol="http", endpoint=...)`
     /// (without the scheme).
     pub fn endpoint(&self) -> String {

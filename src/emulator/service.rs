@@ -22,6 +22,7 @@ use super::ratelimit::RateLimiter;
 use super::reply::{self, ApiFailure};
 use super::stream::{self, Chat};
 use super::{EmulatorBuilder, Fault, Injection};
+use crate::action::header::{X_TC_ACTION, X_TC_REGION, X_TC_VERSION};
 use crate::sign::Credentials;
 use crate::{BoxError, Code, RequestId};
 
@@ -204,7 +205,7 @@ impl State {
         let mut entry = LogEntry {
             request_id: request_id.clone(),
             secret_id: auth::claimed_secret_id(&parts),
-            action: auth::header(&parts, "x-tc-action")
+            action: auth::header(&parts, X_TC_ACTION.as_str())
                 .ok()
                 .flatten()
                 .map(str::to_owned),
@@ -332,14 +333,14 @@ impl State {
                 ),
             ));
         }
-        let action = auth::header(parts, "x-tc-action")?
+        let action = auth::header(parts, X_TC_ACTION.as_str())?
             .filter(|action| !action.is_empty())
             .ok_or_else(|| ApiFailure::missing_parameter("Action"))?
             .to_owned();
-        let version = auth::header(parts, "x-tc-version")?
+        let version = auth::header(parts, X_TC_VERSION.as_str())?
             .filter(|version| !version.is_empty())
             .ok_or_else(|| ApiFailure::missing_parameter("Version"))?;
-        let region = auth::header(parts, "x-tc-region")?
+        let region = auth::header(parts, X_TC_REGION.as_str())?
             .filter(|region| !region.is_empty())
             .map(str::to_owned);
 

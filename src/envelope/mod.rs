@@ -1,4 +1,13 @@
-//! Pure decoding of API 3.0 envelopes: bytes in, outcome out. No I/O, no tower.
+//! The envelope middleware and its decoder.
+//!
+//! [`EnvelopeLayer`] makes [`Envelope`] services, whose [`ResponseFuture`]
+//! resolves to a response with an [`EnvelopeBody`], in the anatomy of a
+//! tower-http middleware. It reads each response body and turns
+//! `Response.Error` into [`Error::Api`](crate::Error::Api).
+//!
+//! The decoder beneath it, [`decode`], is pure: bytes in, outcome out, no
+//! I/O, no tower. `block` is its SIMD scanner for payload containers, the
+//! crate's only `unsafe` code.
 //!
 //! ```
 //! use tower_tencentcloud::envelope::decode;
@@ -11,13 +20,24 @@
 //! ```
 
 mod block;
+mod body;
+mod buffer;
 mod decode;
 mod fields;
+mod future;
+#[allow(clippy::module_inception)]
+mod layer;
 #[cfg(test)]
 mod oracle;
 #[cfg(test)]
 mod payload_scalars;
 mod scan;
+mod service;
+
+pub use body::EnvelopeBody;
+pub use future::ResponseFuture;
+pub use layer::{DEFAULT_MAX_BODY_SIZE, EnvelopeLayer};
+pub use service::Envelope;
 
 pub(crate) use decode::decode_owned;
 pub use decode::{Decoded, ErrorFields, decode};

@@ -4,10 +4,9 @@ use std::fmt;
 
 use http::header::HOST;
 use http::uri::Authority;
-use http::{HeaderName, HeaderValue, Request};
+use http::{HeaderValue, Request};
 
-const ACTION: HeaderName = HeaderName::from_static("x-tc-action");
-const REGION: HeaderName = HeaderName::from_static("x-tc-region");
+use crate::action::header::{X_TC_ACTION, X_TC_REGION};
 
 /// The endpoint, region and action of a request: the API limits the rate
 /// of each action separately, and one client may call several endpoints
@@ -20,7 +19,7 @@ const REGION: HeaderName = HeaderName::from_static("x-tc-region");
 ///
 /// ```
 /// use tower_tencentcloud::ratelimit::RateKey;
-/// use tower_tencentcloud::sign::ActionRequest;
+/// use tower_tencentcloud::action::ActionRequest;
 ///
 /// let request = ActionRequest::new("cvm", "2017-03-12", "DescribeZones")
 ///     .region("ap-guangzhou")
@@ -29,7 +28,7 @@ const REGION: HeaderName = HeaderName::from_static("x-tc-region");
 /// assert_eq!(key.endpoint(), Some("cvm.tencentcloudapi.com"));
 /// assert_eq!(key.region(), Some("ap-guangzhou"));
 /// assert_eq!(key.action(), Some("DescribeZones"));
-/// # Ok::<_, tower_tencentcloud::sign::ActionRequestError>(())
+/// # Ok::<_, tower_tencentcloud::action::ActionRequestError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct RateKey {
@@ -49,8 +48,8 @@ impl RateKey {
         });
         Self {
             endpoint,
-            region: headers.get(REGION).cloned(),
-            action: headers.get(ACTION).cloned(),
+            region: headers.get(X_TC_REGION).cloned(),
+            action: headers.get(X_TC_ACTION).cloned(),
         }
     }
 

@@ -131,12 +131,12 @@ impl AdaptiveRateLimitLayer {
     ///
     /// ```
     /// use tower_tencentcloud::ratelimit::{AdaptiveRateLimitLayer, RateKey};
-    /// use tower_tencentcloud::sign::ActionRequest;
+    /// use tower_tencentcloud::action::ActionRequest;
     ///
     /// let layer = AdaptiveRateLimitLayer::new();
     /// let request = ActionRequest::new("cvm", "2017-03-12", "DescribeZones").build()?;
     /// assert_eq!(layer.rate(&RateKey::from_request(&request)), None);
-    /// # Ok::<_, tower_tencentcloud::sign::ActionRequestError>(())
+    /// # Ok::<_, tower_tencentcloud::action::ActionRequestError>(())
     /// ```
     pub fn rate(&self, key: &RateKey) -> Option<f64> {
         self.rates.get(key).and_then(|state| state.rate())

@@ -2,15 +2,11 @@
 
 use std::sync::Arc;
 
+use http::Request;
 use http::request::Parts;
-use http::{HeaderMap, Request};
 
-/// The header that names the API action of a request.
-const ACTION_HEADER: &str = "x-tc-action";
-
-/// Action names that only read: a prefix followed by the end of the name or
-/// by the next word (`DescribeInstances`, not `Listener...`).
-const READ_ONLY_PREFIXES: &[&str] = &["Describe", "Get", "List", "Query", "Inquiry", "Inquire"];
+use crate::action::header::action;
+use crate::action::is_read_only_action;
 
 /// Marks a request as safe to send more than once.
 ///
@@ -32,40 +28,6 @@ const READ_ONLY_PREFIXES: &[&str] = &["Describe", "Get", "List", "Query", "Inqui
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Idempotent;
-
-/// `true` when an action name reads without changing anything, judged by
-/// its leading word: `Describe`, `Get`, `List`, `Query`, `Inquiry` or
-/// `Inquire`.
-///
-/// This is the rule [`RetryPolicy`](super::RetryPolicy) applies to the
-/// `X-TC-Action` header by default; a custom rule set with
-/// [`RetryPolicy::idempotent_if`](super::RetryPolicy::idempotent_if) can
-/// build on it.
-///
-/// ```
-/// use tower_tencentcloud::retry::is_read_only_action;
-///
-/// assert!(is_read_only_action("DescribeInstances"));
-/// assert!(is_read_only_action("InquiryPriceRunInstances"));
-/// assert!(!is_read_only_action("RunInstances"));
-/// // A word that merely starts like a read-only one is not.
-/// assert!(!is_read_only_action("ListenerRewrite"));
-/// assert!(!is_read_only_action("describeInstances"));
-/// ```
-pub fn is_read_only_action(action: &str) -> bool {
-    READ_ONLY_PREFIXES.iter().any(|prefix| {
-        action.strip_prefix(prefix).is_some_and(|rest| {
-            rest.chars()
-                .next()
-                .is_none_or(|next| next.is_ascii_uppercase() || next.is_ascii_digit())
-        })
-    })
-}
-
-/// The `X-TC-Action` header, when present and text.
-pub(crate) fn action(headers: &HeaderMap) -> Option<&str> {
-    headers.get(ACTION_HEADER)?.to_str().ok()
-}
 
 /// A caller's rule over the request head, replacing the action-name rule.
 pub(crate) type IdempotencyRule = Arc<dyn Fn(&Parts) -> bool + Send + Sync>;
@@ -98,37 +60,6 @@ pub(crate) fn head_of<B>(request: &Request<B>) -> Parts {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn read_only_prefixes_need_a_word_boundary() {
-        for action in [
-            "Describe",
-            "DescribeInstances",
-            "GetObject",
-            "ListUsers",
-            "QueryAccountBalance",
-            "InquiryPriceRunInstances",
-            "InquirePriceModifyDBInstanceSpec",
-            "DescribeV2Tasks",
-            "Get2FAStatus",
-        ] {
-            assert!(is_read_only_action(action), "{action}");
-        }
-        for action in [
-            "",
-            "RunInstances",
-            "Describes",
-            "Getaway",
-            "ListenerCreate",
-            "Querying",
-            "Inquire-Price",
-            "ModifyDescribeSettings",
-            "describeInstances",
-            "DESCRIBEInstances",
-        ] {
-            assert!(!is_read_only_action(action), "{action}");
-        }
-    }
 
     fn request(action: &str) -> Request<()> {
         Request::builder()

@@ -37,5 +37,5 @@ mod policy;
 pub use attempts::Attempts;
 pub use budget::RetryBudget;
 pub use delay::RetryDelay;
-pub use idempotency::{Idempotent, is_read_only_action};
+pub use idempotency::Idempotent;
 pub use policy::RetryPolicy;

@@ -13,6 +13,7 @@ use super::backoff::ExponentialBackoff;
 use super::budget::{RetryBudget, TokenBucket};
 use super::idempotency::{self, IdempotencyRule};
 use super::{Attempts, RetryDelay};
+use crate::action::header;
 use crate::{Code, Error, RequestId, RetryClass};
 
 /// A caller's classification, replacing [`Error::retry_class`].
@@ -325,7 +326,7 @@ where
 
         let delay = backoff.map_or(Duration::ZERO, |backoff| backoff.delay(self.attempts - 1));
         tracing::debug!(
-            action = idempotency::action(request.headers()),
+            action = header::action(request.headers()),
             code = error.code().map(Code::as_str),
             request_id = error.request_id().map(RequestId::as_str),
             attempt = self.attempts,
@@ -346,7 +347,7 @@ where
 
 fn give_up<B>(request: &Request<B>, error: &Error, attempts: u32, reason: &'static str) {
     tracing::debug!(
-        action = idempotency::action(request.headers()),
+        action = header::action(request.headers()),
         code = error.code().map(Code::as_str),
         request_id = error.request_id().map(RequestId::as_str),
         attempts,

@@ -16,7 +16,8 @@
 //! ```
 //! use tower::{ServiceBuilder, ServiceExt};
 //! use tower_tencentcloud::EnvelopeLayer;
-//! use tower_tencentcloud::sign::{ActionRequest, Credentials, SignLayer};
+//! use tower_tencentcloud::action::ActionRequest;
+//! use tower_tencentcloud::sign::{Credentials, SignLayer};
 //! # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 //! # let transport = tower::service_fn(|_: http::Request<http_body_util::Full<bytes::Bytes>>| async {
 //! #     Ok::<_, std::convert::Infallible>(http::Response::new(http_body_util::Full::new(
@@ -38,7 +39,6 @@
 //! # }
 //! ```
 
-mod action;
 mod body;
 mod clock;
 mod credentials;
@@ -48,7 +48,7 @@ mod layer;
 mod service;
 mod signer;
 
-pub use action::{ActionRequest, ActionRequestError, ActionRequestErrorKind, DEFAULT_ROOT_DOMAIN};
+pub use crate::action::ServiceName;
 pub use body::SignableBody;
 pub use clock::Clock;
 pub use credentials::{
@@ -59,7 +59,7 @@ pub use error::{SignError, SignErrorKind};
 pub use future::ResponseFuture;
 pub use layer::SignLayer;
 pub use service::Sign;
-pub use signer::{ALGORITHM, ServiceName, sign_request};
+pub use signer::{ALGORITHM, sign_request};
 // The emulator verifies signatures with the signer's own computation.
 #[cfg(feature = "emulator")]
 pub(crate) use signer::{canonical_request, payload_hash, tc3_signature, utc_date};

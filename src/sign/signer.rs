@@ -10,48 +10,17 @@ use http::{HeaderName, HeaderValue, Request};
 use sha2::{Digest, Sha256};
 
 use super::{Credentials, SignError, SignErrorKind, SignableBody};
+use crate::action::ServiceName;
+use crate::action::header::{X_TC_CONTENT_SHA256, X_TC_TIMESTAMP, X_TC_TOKEN};
 
 /// The signature algorithm, as it opens the `Authorization` header.
 pub const ALGORITHM: &str = "TC3-HMAC-SHA256";
-
-const TIMESTAMP: HeaderName = HeaderName::from_static("x-tc-timestamp");
-const TOKEN: HeaderName = HeaderName::from_static("x-tc-token");
-const CONTENT_SHA256: HeaderName = HeaderName::from_static("x-tc-content-sha256");
 
 /// The value of `X-TC-Content-SHA256` that exempts the body from the signature.
 const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
 /// The headers the signature covers, in canonical order.
 const SIGNED_HEADERS: &str = "content-type;host";
-
-/// The Tencent Cloud service a request is for (`cvm`, `cbs`, ...), as a
-/// request extension.
-///
-/// The signature's credential scope names the service. The signer takes it
-/// from this extension, which [`ActionRequest`](super::ActionRequest) sets,
-/// or else from the first label of the host (`cvm` in
-/// `cvm.tencentcloudapi.com`), which fails for an IP endpoint.
-///
-/// ```
-/// use tower_tencentcloud::sign::ServiceName;
-///
-/// let mut request = http::Request::new(String::new());
-/// request.extensions_mut().insert(ServiceName::new("cvm"));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ServiceName(Box<str>);
-
-impl ServiceName {
-    /// The service, as in its domain `{service}.tencentcloudapi.com`.
-    pub fn new(service: impl Into<Box<str>>) -> Self {
-        Self(service.into())
-    }
-
-    /// The service name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
 
 /// Signs `request` as of `timestamp` (seconds since the Unix epoch): sets
 /// `Authorization`, `X-TC-Timestamp`, `X-TC-Token` when the credentials
@@ -68,7 +37,8 @@ impl ServiceName {
 /// [`Clock`](super::Clock).
 ///
 /// ```
-/// use tower_tencentcloud::sign::{ActionRequest, Credentials, sign_request};
+/// use tower_tencentcloud::action::ActionRequest;
+/// use tower_tencentcloud::sign::{Credentials, sign_request};
 ///
 /// let mut request = ActionRequest::new("cvm", "2017-03-12", "DescribeRegions").build()?;
 /// let credentials = Credentials::new("AKIDEXAMPLE", "secret-key");
@@ -97,7 +67,7 @@ where
         Some(service) => service.as_str().to_owned(),
         None => service_from_host(&host)?.to_owned(),
     };
-    let unsigned_payload = header_str(request, CONTENT_SHA256)? == Some(UNSIGNED_PAYLOAD);
+    let unsigned_payload = header_str(request, X_TC_CONTENT_SHA256)? == Some(UNSIGNED_PAYLOAD);
     let payload_hash = payload_hash(request.body().payload().as_ref(), unsigned_payload);
     let canonical_request = canonical_request(
         request.method().as_str(),
@@ -139,11 +109,11 @@ where
         headers.insert(HOST, host);
     }
     headers.insert(AUTHORIZATION, authorization);
-    headers.insert(TIMESTAMP, HeaderValue::from(timestamp));
+    headers.insert(X_TC_TIMESTAMP, HeaderValue::from(timestamp));
     // A replay may carry the token of credentials it was first signed with.
-    headers.remove(TOKEN);
+    headers.remove(X_TC_TOKEN);
     if let Some(token) = token {
-        headers.insert(TOKEN, token);
+        headers.insert(X_TC_TOKEN, token);
     }
     Ok(())
 }

@@ -10,8 +10,8 @@ use pin_project_lite::pin_project;
 use super::Events;
 use super::failure::ResponseHead;
 use super::parser::{Parser, TooLarge};
+use crate::envelope::EnvelopeBody;
 use crate::error::{BoxError, Error};
-use crate::layer::EnvelopeBody;
 
 pin_project! {
     /// The body of a response that passed [`Sse`](super::Sse).

@@ -6,7 +6,7 @@ use http::Response;
 use pin_project_lite::pin_project;
 
 use super::SseBody;
-use crate::layer::media_type::is_event_stream;
+use crate::action::media_type::is_event_stream;
 
 pin_project! {
     /// The future of [`Sse`](super::Sse): the inner service's response,

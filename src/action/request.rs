@@ -10,6 +10,7 @@ use http_body_util::Full;
 use serde::Serialize;
 
 use super::ServiceName;
+use super::header::{X_TC_ACTION, X_TC_LANGUAGE, X_TC_REGION, X_TC_VERSION};
 
 /// The domain under which every service has its endpoint `{service}.{domain}`.
 pub const DEFAULT_ROOT_DOMAIN: &str = "tencentcloudapi.com";
@@ -18,11 +19,6 @@ pub const DEFAULT_ROOT_DOMAIN: &str = "tencentcloudapi.com";
 /// the signature covers it.
 const APPLICATION_JSON: &str = "application/json";
 
-const ACTION: HeaderName = HeaderName::from_static("x-tc-action");
-const VERSION: HeaderName = HeaderName::from_static("x-tc-version");
-const REGION: HeaderName = HeaderName::from_static("x-tc-region");
-const LANGUAGE: HeaderName = HeaderName::from_static("x-tc-language");
-
 /// Builds the request of one API action: `POST /` with the action's
 /// parameters as a JSON body and the `X-TC-*` headers that name it.
 ///
@@ -30,11 +26,11 @@ const LANGUAGE: HeaderName = HeaderName::from_static("x-tc-language");
 /// [`endpoint`](Self::endpoint) says otherwise. It carries the `Host`
 /// header the signer signs, and the [`ServiceName`] extension, so that an
 /// IP endpoint signs for the right service. It is not signed yet:
-/// [`SignLayer`](super::SignLayer) does that on every attempt.
+/// [`SignLayer`](crate::sign::SignLayer) does that on every attempt.
 ///
 /// ```
 /// use serde::Serialize;
-/// use tower_tencentcloud::sign::{ActionRequest, ServiceName};
+/// use tower_tencentcloud::action::{ActionRequest, ServiceName};
 ///
 /// #[derive(Serialize)]
 /// #[serde(rename_all = "PascalCase")]
@@ -54,7 +50,7 @@ const LANGUAGE: HeaderName = HeaderName::from_static("x-tc-language");
 /// assert_eq!(request.headers()["x-tc-region"], "ap-guangzhou");
 /// assert_eq!(request.headers()["content-type"], "application/json");
 /// assert_eq!(request.extensions().get(), Some(&ServiceName::new("cvm")));
-/// # Ok::<_, tower_tencentcloud::sign::ActionRequestError>(())
+/// # Ok::<_, tower_tencentcloud::action::ActionRequestError>(())
 /// ```
 pub struct ActionRequest {
     service: String,
@@ -129,7 +125,7 @@ impl ActionRequest {
         self
     }
 
-    /// The request, ready for [`SignLayer`](super::SignLayer).
+    /// The request, ready for [`SignLayer`](crate::sign::SignLayer).
     pub fn build(self) -> Result<Request<Full<Bytes>>, ActionRequestError> {
         if self.service.is_empty()
             || !self
@@ -157,13 +153,13 @@ impl ActionRequest {
         let headers = request.headers_mut();
         headers.insert(HOST, host);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(APPLICATION_JSON));
-        headers.insert(ACTION, header_value(ACTION, &self.action)?);
-        headers.insert(VERSION, header_value(VERSION, &self.version)?);
+        headers.insert(X_TC_ACTION, header_value(X_TC_ACTION, &self.action)?);
+        headers.insert(X_TC_VERSION, header_value(X_TC_VERSION, &self.version)?);
         if let Some(region) = &self.region {
-            headers.insert(REGION, header_value(REGION, region)?);
+            headers.insert(X_TC_REGION, header_value(X_TC_REGION, region)?);
         }
         if let Some(language) = &self.language {
-            headers.insert(LANGUAGE, header_value(LANGUAGE, language)?);
+            headers.insert(X_TC_LANGUAGE, header_value(X_TC_LANGUAGE, language)?);
         }
         request
             .extensions_mut()

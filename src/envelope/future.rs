@@ -11,9 +11,9 @@ use pin_project_lite::pin_project;
 
 use super::EnvelopeBody;
 use super::buffer::BodyBuffer;
-use super::media_type::is_streaming;
+use super::decode_owned;
 use crate::RequestId;
-use crate::envelope::decode_owned;
+use crate::action::media_type::is_streaming;
 use crate::error::{
     ApiError, BodyError, BodyTooLarge, BoxError, Error, NotEnvelope, TransportError,
 };

@@ -1,0 +1,22 @@
+//! The vocabulary of an API call, shared by every layer: the `X-TC-*`
+//! header names, [`ActionRequest`], the [`ServiceName`] extension, what an
+//! action's name says about it, and which media types are streams.
+//!
+//! ```
+//! use tower_tencentcloud::action::{ActionRequest, header, is_read_only_action};
+//!
+//! let request = ActionRequest::new("cvm", "2017-03-12", "DescribeZones").build()?;
+//! let action = header::action(request.headers()).unwrap();
+//! assert!(is_read_only_action(action));
+//! # Ok::<_, tower_tencentcloud::action::ActionRequestError>(())
+//! ```
+
+pub mod header;
+pub(crate) mod media_type;
+mod read_only;
+mod request;
+mod service_name;
+
+pub use read_only::is_read_only_action;
+pub use request::{ActionRequest, ActionRequestError, ActionRequestErrorKind, DEFAULT_ROOT_DOMAIN};
+pub use service_name::ServiceName;
