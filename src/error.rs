@@ -5,7 +5,6 @@ use std::fmt;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 
-use crate::sign::SignError;
 use crate::text::Text;
 use crate::{Code, RequestId, RetryClass};
 
@@ -47,11 +46,10 @@ pub enum Error {
     BodyTooLarge(BodyTooLarge),
     /// The response body is not an API 3.0 envelope (a gateway page, truncated JSON, ...).
     NotEnvelope(NotEnvelope),
-    /// The request could not be signed, so it was not sent.
-    Sign(SignError),
-    /// A server-sent event (or one of its lines) is longer than the limit
-    /// of [`SseLayer`](crate::sse::SseLayer).
-    EventTooLarge(EventTooLarge),
+    /// A layer of the stack failed the call itself: the signer could not
+    /// sign the request, a server-sent event exceeded its limit... The
+    /// layer's own error is inside: [`LayerError::downcast_ref`].
+    Layer(LayerError),
 }
 
 impl Error {
@@ -62,9 +60,7 @@ impl Error {
             Self::Transport(_) | Self::Body(_) => RetryClass::Transient,
             Self::BodyTooLarge(_) => RetryClass::Never,
             Self::NotEnvelope(err) => err.retry_class(),
-            // The same request fails to sign the same way every time.
-            Self::Sign(_) => RetryClass::Never,
-            Self::EventTooLarge(_) => RetryClass::Never,
+            Self::Layer(err) => err.retry_class(),
         }
     }
 
@@ -76,8 +72,7 @@ impl Error {
             Self::Body(err) => err.request_id(),
             Self::BodyTooLarge(err) => err.request_id(),
             Self::NotEnvelope(err) => err.request_id(),
-            Self::Sign(_) => None,
-            Self::EventTooLarge(err) => err.request_id(),
+            Self::Layer(err) => err.request_id(),
         }
     }
 
@@ -89,8 +84,7 @@ impl Error {
             Self::Body(err) => Some(err.status()),
             Self::BodyTooLarge(err) => Some(err.status()),
             Self::NotEnvelope(err) => Some(err.status()),
-            Self::Sign(_) => None,
-            Self::EventTooLarge(err) => Some(err.status()),
+            Self::Layer(err) => err.status(),
         }
     }
 
@@ -132,14 +126,38 @@ impl Error {
         matches!(self, Self::NotEnvelope(_))
     }
 
-    /// `true` when the request could not be signed.
-    pub fn is_sign(&self) -> bool {
-        matches!(self, Self::Sign(_))
+    /// `true` when a layer of the stack failed the call itself.
+    pub fn is_layer(&self) -> bool {
+        matches!(self, Self::Layer(_))
     }
 
-    /// `true` when a server-sent event exceeded the limit.
-    pub fn is_event_too_large(&self) -> bool {
-        matches!(self, Self::EventTooLarge(_))
+    /// The error of a layer of the stack, when one failed the call.
+    ///
+    /// ```
+    /// use tower_tencentcloud::action::ActionRequest;
+    /// use tower_tencentcloud::sign::{Credentials, SignError, SignLayer};
+    /// use tower::{ServiceBuilder, ServiceExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// # let transport = tower::service_fn(|_: http::Request<http_body_util::Full<bytes::Bytes>>| async {
+    /// #     Ok::<_, tower_tencentcloud::Error>(http::Response::new(String::new()))
+    /// # });
+    /// let client = ServiceBuilder::new()
+    ///     .layer(SignLayer::new(Credentials::new("AKIDEXAMPLE", "secret")))
+    ///     .service(transport);
+    /// let mut request = ActionRequest::new("cvm", "2017-03-12", "DescribeZones").build().unwrap();
+    /// request.headers_mut().remove(http::header::CONTENT_TYPE);
+    /// let err = client.oneshot(request).await.unwrap_err();
+    /// let sign_error = err.as_layer().and_then(|err| err.downcast_ref::<SignError>());
+    /// assert!(sign_error.is_some());
+    /// # }
+    /// ```
+    pub fn as_layer(&self) -> Option<&LayerError> {
+        match self {
+            Self::Layer(err) => Some(err),
+            _ => None,
+        }
     }
 }
 
@@ -151,8 +169,7 @@ impl fmt::Display for Error {
             Self::Body(err) => err.fmt(f),
             Self::BodyTooLarge(err) => err.fmt(f),
             Self::NotEnvelope(err) => err.fmt(f),
-            Self::Sign(err) => err.fmt(f),
-            Self::EventTooLarge(err) => err.fmt(f),
+            Self::Layer(err) => err.fmt(f),
         }
     }
 }
@@ -165,8 +182,7 @@ impl std::error::Error for Error {
             Self::Body(err) => err.source(),
             Self::BodyTooLarge(err) => err.source(),
             Self::NotEnvelope(err) => err.source(),
-            Self::Sign(err) => err.source(),
-            Self::EventTooLarge(err) => err.source(),
+            Self::Layer(err) => err.source(),
         }
     }
 }
@@ -221,9 +237,17 @@ impl From<BoxError> for Error {
     }
 }
 
-impl From<SignError> for Error {
-    fn from(err: SignError) -> Self {
-        Self::Sign(err)
+/// For bodies that cannot fail, such as `Full<Bytes>` under
+/// [`SseLayer`](crate::sse::SseLayer) without the envelope layer.
+impl From<std::convert::Infallible> for Error {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
+impl From<LayerError> for Error {
+    fn from(err: LayerError) -> Self {
+        Self::Layer(err)
     }
 }
 
@@ -440,71 +464,141 @@ impl std::error::Error for BodyError {
     }
 }
 
-/// Defines an error for something longer than a limit: the status, the
-/// header's RequestId and the limit, and a one-line Display.
-macro_rules! limit_error {
-    ($(#[$doc:meta])* $name:ident, $what:literal) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone)]
-        pub struct $name {
-            status: StatusCode,
-            request_id: Option<RequestId>,
-            limit: usize,
-        }
-
-        impl $name {
-            pub(crate) fn new(
-                status: StatusCode,
-                request_id: Option<RequestId>,
-                limit: usize,
-            ) -> Self {
-                Self {
-                    status,
-                    request_id,
-                    limit,
-                }
-            }
-
-            /// The response's HTTP status.
-            pub fn status(&self) -> StatusCode {
-                self.status
-            }
-
-            /// The `X-TC-RequestId` header, if the response had one.
-            pub fn request_id(&self) -> Option<&RequestId> {
-                self.request_id.as_ref()
-            }
-
-            /// The limit that was exceeded, in bytes.
-            pub fn limit(&self) -> usize {
-                self.limit
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, concat!($what, " exceeds the limit of {} bytes"), self.limit)?;
-                write_context(f, Some(self.status), self.request_id.as_ref())
-            }
-        }
-
-        impl std::error::Error for $name {}
-    };
+/// The response body is larger than the layer's limit; no more than the
+/// limit (plus one frame) was read.
+#[derive(Debug, Clone)]
+pub struct BodyTooLarge {
+    status: StatusCode,
+    request_id: Option<RequestId>,
+    limit: usize,
 }
 
-limit_error!(
-    /// The response body is larger than the layer's limit; no more than the
-    /// limit (plus one frame) was read.
-    BodyTooLarge,
-    "response body"
-);
+impl BodyTooLarge {
+    pub(crate) fn new(status: StatusCode, request_id: Option<RequestId>, limit: usize) -> Self {
+        Self {
+            status,
+            request_id,
+            limit,
+        }
+    }
 
-limit_error!(
-    /// A server-sent event, or one of its lines, is longer than the limit; the
-    /// stream was read no further.
-    EventTooLarge,
-    "server-sent event"
-);
+    /// The response's HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The `X-TC-RequestId` header, if the response had one.
+    pub fn request_id(&self) -> Option<&RequestId> {
+        self.request_id.as_ref()
+    }
+
+    /// The limit that was exceeded, in bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+}
+
+impl fmt::Display for BodyTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "response body exceeds the limit of {} bytes", self.limit)?;
+        write_context(f, Some(self.status), self.request_id.as_ref())
+    }
+}
+
+impl std::error::Error for BodyTooLarge {}
+
+/// A layer of the stack failed the call itself, with an error of its own:
+/// [`SignError`](crate::sign::SignError) when the request could not be
+/// signed, [`EventTooLarge`](crate::sse::EventTooLarge) when a server-sent
+/// event exceeded its limit.
+///
+/// The layer decides the [`RetryClass`]. `Display` is the layer's error,
+/// with the response's status and RequestId when one had arrived;
+/// [`source`](std::error::Error::source) is that error's own source, so
+/// that a chain of causes names each once.
+///
+/// ```
+/// use tower_tencentcloud::{Error, LayerError, RetryClass};
+///
+/// let err = Error::from(LayerError::new(std::io::Error::other("no credentials"), RetryClass::Never));
+/// assert_eq!(err.to_string(), "no credentials");
+/// let io = err.as_layer().unwrap().downcast_ref::<std::io::Error>().unwrap();
+/// assert_eq!(io.kind(), std::io::ErrorKind::Other);
+/// ```
+#[derive(Debug)]
+pub struct LayerError(Box<LayerErrorInner>);
+
+// Boxed: a rare outcome need not make every `Error` larger.
+#[derive(Debug)]
+struct LayerErrorInner {
+    error: BoxError,
+    retry_class: RetryClass,
+    status: Option<StatusCode>,
+    request_id: Option<RequestId>,
+}
+
+impl LayerError {
+    /// The error `error` of a layer, which a retry policy treats as
+    /// `retry_class` says.
+    pub fn new(error: impl Into<BoxError>, retry_class: RetryClass) -> Self {
+        Self(Box::new(LayerErrorInner {
+            error: error.into(),
+            retry_class,
+            status: None,
+            request_id: None,
+        }))
+    }
+
+    /// Records the response that had arrived when the layer failed.
+    pub fn with_response(mut self, status: StatusCode, request_id: Option<RequestId>) -> Self {
+        self.0.status = Some(status);
+        self.0.request_id = request_id;
+        self
+    }
+
+    /// How a retry policy should treat this error.
+    pub fn retry_class(&self) -> RetryClass {
+        self.0.retry_class
+    }
+
+    /// The response's HTTP status, when one had arrived.
+    pub fn status(&self) -> Option<StatusCode> {
+        self.0.status
+    }
+
+    /// The response's RequestId, when one had arrived with one.
+    pub fn request_id(&self) -> Option<&RequestId> {
+        self.0.request_id.as_ref()
+    }
+
+    /// The layer's error.
+    pub fn get_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0.error
+    }
+
+    /// The layer's error, if it is a `T`.
+    pub fn downcast_ref<T: std::error::Error + 'static>(&self) -> Option<&T> {
+        self.0.error.downcast_ref()
+    }
+
+    /// Takes the layer's error.
+    pub fn into_inner(self) -> BoxError {
+        self.0.error
+    }
+}
+
+impl fmt::Display for LayerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.error.fmt(f)?;
+        write_context(f, self.0.status, self.0.request_id.as_ref())
+    }
+}
+
+impl std::error::Error for LayerError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.error.source()
+    }
+}
 
 /// How many bytes of a bad body an error keeps, for diagnosis.
 pub const BODY_PREFIX_LEN: usize = 256;

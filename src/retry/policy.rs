@@ -199,16 +199,13 @@ impl RetryPolicy {
     /// replay whatever the rule says.
     ///
     /// ```
-    /// use tower_tencentcloud::retry::{RetryPolicy, is_read_only_action};
+    /// use tower_tencentcloud::action::{header, is_read_only_action};
+    /// use tower_tencentcloud::retry::RetryPolicy;
     ///
     /// // Writes sent by this client always carry a ClientToken, echoed in a header.
     /// let policy = RetryPolicy::default().idempotent_if(|head: &http::request::Parts| {
     ///     head.headers.contains_key("x-client-token")
-    ///         || head
-    ///             .headers
-    ///             .get("x-tc-action")
-    ///             .and_then(|action| action.to_str().ok())
-    ///             .is_some_and(is_read_only_action)
+    ///         || header::action(&head.headers).is_some_and(is_read_only_action)
     /// });
     /// ```
     pub fn idempotent_if<F>(mut self, rule: F) -> Self

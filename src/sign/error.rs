@@ -2,10 +2,14 @@
 
 use std::fmt;
 
+use crate::{Error, LayerError, RetryClass};
+
 /// A request could not be signed, so it was not sent.
 ///
-/// Reaches callers of the layer as [`Error::Sign`](crate::Error::Sign). The
-/// message names the header or the host at fault, never a credential.
+/// Reaches callers of the layer inside [`Error::Layer`], with
+/// [`RetryClass::Never`]: the same request fails to sign the same way every
+/// time. The message names the header or the host at fault, never a
+/// credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignError {
     kind: SignErrorKind,
@@ -47,6 +51,12 @@ impl fmt::Display for SignError {
 }
 
 impl std::error::Error for SignError {}
+
+impl From<SignError> for Error {
+    fn from(err: SignError) -> Self {
+        Error::Layer(LayerError::new(err, RetryClass::Never))
+    }
+}
 
 /// The kinds of [`SignError`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -76,7 +76,7 @@ where
                 let error = error
                     .take()
                     .expect("ResponseFuture polled after completion");
-                Poll::Ready(Err(Error::Sign(error)))
+                Poll::Ready(Err(error.into()))
             }
         }
     }

@@ -17,7 +17,7 @@ use crate::Error;
 /// ([`RetryClass::ClockSkew`](crate::RetryClass::ClockSkew)).
 ///
 /// A request that cannot be signed is not sent: the call fails with
-/// [`Error::Sign`].
+/// [`Error::Layer`].
 ///
 /// ```
 /// use tower_tencentcloud::sign::{Credentials, Sign};
