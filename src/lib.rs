@@ -70,6 +70,10 @@
 
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
+#![deny(unreachable_pub)]
+
+#[macro_use]
+mod macros;
 
 pub mod action;
 mod code;
@@ -77,19 +81,25 @@ mod code;
 pub mod emulator;
 pub mod envelope;
 mod error;
+#[cfg(feature = "ratelimit")]
 pub mod ratelimit;
 mod request_id;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
+#[cfg(feature = "retry")]
 pub mod retry;
+mod retry_class;
+#[cfg(feature = "sign")]
 pub mod sign;
+#[cfg(feature = "sse")]
 pub mod sse;
 mod text;
 
-pub use code::{Category, Code, RetryClass};
+pub use code::{Category, Code};
 pub use envelope::{Envelope, EnvelopeBody, EnvelopeLayer};
 pub use error::{
     ApiError, BODY_PREFIX_LEN, BodyError, BodyTooLarge, BoxError, DecodeError, DecodeErrorKind,
     Error, LayerError, NotEnvelope, TransportError,
 };
 pub use request_id::RequestId;
+pub use retry_class::RetryClass;

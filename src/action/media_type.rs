@@ -38,6 +38,7 @@ pub(crate) fn is_streaming(headers: &HeaderMap) -> bool {
 
 /// `true` when the Content-Type is `text/event-stream`, whatever its
 /// parameters and case.
+#[cfg(feature = "sse")]
 pub(crate) fn is_event_stream(headers: &HeaderMap) -> bool {
     names_any(headers, &[EVENT_STREAM])
 }

@@ -12,7 +12,7 @@ use tower::Service;
 use super::RateKey;
 use super::rates::{KeyState, Rates};
 use super::state::{Admission, Answer, Cut};
-use crate::{Error, RetryClass};
+use crate::Error;
 
 pin_project! {
     /// The future of [`AdaptiveRateLimit`](super::AdaptiveRateLimit): the
@@ -212,7 +212,7 @@ impl Feedback {
 
     fn learn<R>(&self, result: &Result<R, Error>) {
         let answer = match result {
-            Err(error) if error.retry_class() == RetryClass::Throttled => Answer::Throttled,
+            Err(error) if error.retry_class().asks_to_slow_down() => Answer::Throttled,
             // Any answer of the API's but a throttle says the rate was accepted.
             Ok(_) | Err(Error::Api(_)) => Answer::Accepted,
             // No answer (transport, body, signing failures): nothing to learn.

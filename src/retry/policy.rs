@@ -26,7 +26,7 @@ type Classifier = Arc<dyn Fn(&Error) -> RetryClass + Send + Sync>;
 /// | [`RetryClass`] of the error | retried |
 /// |---|---|
 /// | `Throttled` | always: the API refused the request before running it |
-/// | `Transient` | only when safe to replay: the `X-TC-Action` is read-only (see [`is_read_only_action`](super::is_read_only_action)), or the request carries [`Idempotent`](super::Idempotent) |
+/// | `Transient` | only when safe to replay: the `X-TC-Action` is read-only (see [`is_read_only_action`](crate::action::is_read_only_action)), or the request carries [`Idempotent`](super::Idempotent) |
 /// | `ClockSkew` | once, without delay: the signing layer has corrected its clock |
 /// | `Never` | no |
 ///
