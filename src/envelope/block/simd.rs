@@ -388,14 +388,13 @@ pub(crate) mod x86 {
         0,
     ];
 
-    // The scalar class by the same two lookups: a bit per high nibble,
-    //   bit 0: `+ - .` (0x2_)   bit 1: `0-9` (0x3_)   bit 2: `E` (0x4_)
-    //   bit 3: `a e f l n` (0x6_)   bit 4: `r s t u` (0x7_)
+    // The scalar class by one more lookup on the low nibble, ANDed with the
+    // high nibble's entry of `HIGH_NIBBLE`: a low nibble's entry holds the
+    // bits `HIGH_NIBBLE` gives the high nibbles it pairs with, for
+    //   `+ - .` (0x2_, bit 0)   `0-9` (0x3_, bit 4)   `E` (0x4_, bit 5)
+    //   `a e f l n` (0x6_, bit 2)   `r s t u` (0x7_, bit 3)
     const SCALAR_LOW_NIBBLE: [i8; 16] = [
-        0x02, 0x0a, 0x12, 0x12, 0x12, 0x1e, 0x0a, 0x02, 0x02, 0x02, 0, 0x01, 0x08, 0x01, 0x09, 0,
-    ];
-    const SCALAR_HIGH_NIBBLE: [i8; 16] = [
-        0, 0, 0x01, 0x02, 0x04, 0, 0x08, 0x10, 0, 0, 0, 0, 0, 0, 0, 0,
+        0x10, 0x14, 0x18, 0x18, 0x18, 0x3c, 0x14, 0x10, 0x10, 0x10, 0, 0x01, 0x04, 0x01, 0x05, 0,
     ];
 
     #[target_feature(enable = "pclmulqdq,sse2")]
@@ -415,14 +414,12 @@ pub(crate) mod x86 {
         // `[` and `{`, `]` and `}` differ only in bit 5.
         let folded = _mm512_or_si512(v, _mm512_set1_epi8(0x20));
         let high = _mm512_and_si512(_mm512_srli_epi16(v, 4), _mm512_set1_epi8(0x0f));
+        let high = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(table(HIGH_NIBBLE)), high);
         let escape = _mm512_and_si512(
             _mm512_shuffle_epi8(_mm512_broadcast_i32x4(table(LOW_NIBBLE)), v),
-            _mm512_shuffle_epi8(_mm512_broadcast_i32x4(table(HIGH_NIBBLE)), high),
+            high,
         );
-        let scalar = _mm512_and_si512(
-            _mm512_shuffle_epi8(_mm512_broadcast_i32x4(table(SCALAR_LOW_NIBBLE)), v),
-            _mm512_shuffle_epi8(_mm512_broadcast_i32x4(table(SCALAR_HIGH_NIBBLE)), high),
-        );
+        let scalar = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(table(SCALAR_LOW_NIBBLE)), v);
         Classes {
             backslash: eq(b'\\'),
             quote: eq(b'"'),
@@ -437,7 +434,7 @@ pub(crate) mod x86 {
             escapable: _mm512_test_epi8_mask(escape, _mm512_set1_epi8(ESCAPABLE)),
             hex_digit: _mm512_test_epi8_mask(escape, _mm512_set1_epi8(HEX_DIGIT)),
             letter_u: _mm512_movepi8_mask(escape),
-            scalar: _mm512_test_epi8_mask(scalar, scalar),
+            scalar: _mm512_test_epi8_mask(scalar, high),
         }
     }
 
@@ -447,7 +444,6 @@ pub(crate) mod x86 {
         let low_nibble = _mm256_broadcastsi128_si256(table(LOW_NIBBLE));
         let high_nibble = _mm256_broadcastsi128_si256(table(HIGH_NIBBLE));
         let scalar_low = _mm256_broadcastsi128_si256(table(SCALAR_LOW_NIBBLE));
-        let scalar_high = _mm256_broadcastsi128_si256(table(SCALAR_HIGH_NIBBLE));
         let mut classes = Classes::default();
         for half in 0..2 {
             // SAFETY: bytes 32 * half .. 32 * half + 32 of `block` are
@@ -470,10 +466,8 @@ pub(crate) mod x86 {
             ));
             classes.non_ascii |= bits(v);
             let high = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0f));
-            let escape = _mm256_and_si256(
-                _mm256_shuffle_epi8(low_nibble, v),
-                _mm256_shuffle_epi8(high_nibble, high),
-            );
+            let high = _mm256_shuffle_epi8(high_nibble, high);
+            let escape = _mm256_and_si256(_mm256_shuffle_epi8(low_nibble, v), high);
             let none_of = |class: i8| {
                 let masked = _mm256_and_si256(escape, _mm256_set1_epi8(class));
                 !bits(_mm256_cmpeq_epi8(masked, _mm256_setzero_si256()))
@@ -482,10 +476,7 @@ pub(crate) mod x86 {
             classes.escapable |= none_of(ESCAPABLE);
             classes.hex_digit |= none_of(HEX_DIGIT);
             classes.letter_u |= bits(escape);
-            let scalar = _mm256_and_si256(
-                _mm256_shuffle_epi8(scalar_low, v),
-                _mm256_shuffle_epi8(scalar_high, high),
-            );
+            let scalar = _mm256_and_si256(_mm256_shuffle_epi8(scalar_low, v), high);
             classes.scalar |= !bits(_mm256_cmpeq_epi8(scalar, _mm256_setzero_si256()))
                 & (0xffff_ffff << (32 * half));
         }
