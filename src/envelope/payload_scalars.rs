@@ -1,7 +1,8 @@
 //! The one divergence from serde_json that the decoder allows, as code the
 //! differential tests and the fuzz target share: inside payload values the
-//! block scanner checks strings, brackets and punctuation, but not how
-//! scalars are spelt (`tru`, `01`, `1.2.3`), which the caller's own
+//! block scanner checks strings, brackets, punctuation and that every byte
+//! outside strings is one scalars are made of, but not how scalars made of
+//! them are spelt (`tru`, `01`, `1.2.3`), which the caller's own
 //! deserializer will see. Before asking serde_json, each misspelt payload
 //! scalar is replaced by `0` and blanks, so that the oracle judges
 //! everything else.
