@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::escape::EscapeControl;
 use crate::text::Text;
 
 /// The `Response.Error.Code` of a failed call: `Category` or `Category.SubCode`.
@@ -79,9 +80,12 @@ fn prefix_of(code: &str) -> &str {
     code.split_once('.').map_or(code, |(prefix, _)| prefix)
 }
 
+/// The text with its control characters escaped (`\n`, `\u{1b}`) and a
+/// backslash doubled, so that one from a hostile body cannot break a log
+/// line; [`as_str`](Self::as_str) is the text as it came.
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        EscapeControl(self.as_str()).fmt(f)
     }
 }
 

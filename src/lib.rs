@@ -77,14 +77,17 @@ mod code;
 pub mod emulator;
 pub mod envelope;
 mod error;
+mod escape;
 pub mod ratelimit;
 mod request_id;
+mod retry_stopped;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
 pub mod retry;
 pub mod sign;
 pub mod sse;
 mod text;
+pub mod typed_error;
 
 pub use code::{Category, Code, RetryClass};
 pub use envelope::{Envelope, EnvelopeBody, EnvelopeLayer};
@@ -93,3 +96,4 @@ pub use error::{
     Error, LayerError, NotEnvelope, TransportError,
 };
 pub use request_id::RequestId;
+pub use retry_stopped::{RetryStopped, StopReason};

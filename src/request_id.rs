@@ -6,6 +6,7 @@ use std::sync::Arc;
 use http::HeaderMap;
 
 use crate::action::header::X_TC_REQUESTID;
+use crate::escape::EscapeControl;
 use crate::text::Text;
 
 /// The unique id Tencent Cloud gives every request it processes.
@@ -50,9 +51,12 @@ impl RequestId {
     }
 }
 
+/// The text with its control characters escaped (`\n`, `\u{1b}`) and a
+/// backslash doubled, so that one from a hostile body cannot break a log
+/// line; [`as_str`](Self::as_str) is the text as it came.
 impl fmt::Display for RequestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        EscapeControl(self.as_str()).fmt(f)
     }
 }
 
