@@ -3,10 +3,12 @@
 use std::fmt;
 
 use bytes::Bytes;
-use http::{HeaderMap, StatusCode};
+use http::header::CONTENT_ENCODING;
+use http::{HeaderMap, HeaderValue, StatusCode};
 
+use crate::escape::{EscapeBytes, EscapeControl, write_chain};
 use crate::text::Text;
-use crate::{Code, RequestId, RetryClass};
+use crate::{Code, RequestId, RetryClass, RetryStopped};
 
 /// A boxed error, as tower and hyper pass them around.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -14,8 +16,23 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Why a call failed.
 ///
 /// Every variant knows its [`RetryClass`], and, where a response arrived, its
-/// HTTP status and RequestId. `Display` is one line; the underlying cause, if
-/// any, is kept as [`source`](std::error::Error::source).
+/// HTTP status and RequestId.
+///
+/// `Display` is one line that tells the whole story: what failed, the
+/// cause and the cause's own causes (`client error (Connect): tcp connect
+/// error: Connection refused (os error 111)`), the HTTP status, the
+/// RequestId, and, when a [`RetryPolicy`](crate::retry::RetryPolicy) gave
+/// up, the attempts and why ([`retry_stopped`](Self::retry_stopped)). Text
+/// from the network and from causes is written with its control characters
+/// escaped (`\n`, `\u{1b}`), so that no line of a log can be broken or
+/// forged through it, and nothing is dropped.
+///
+/// Since the line already names every cause,
+/// [`source`](std::error::Error::source) is `None` here and in every error
+/// type of this crate: a report that walks the chain of sources (anyhow's
+/// `{:#}`) names each cause once. The causes are kept, typed, behind
+/// accessors: [`TransportError::get_ref`], [`BodyError::get_ref`],
+/// [`LayerError::get_ref`], [`NotEnvelope::reason`].
 ///
 /// ```
 /// use tower_tencentcloud::{ApiError, Error, RetryClass};
@@ -85,6 +102,88 @@ impl Error {
             Self::BodyTooLarge(err) => Some(err.status()),
             Self::NotEnvelope(err) => Some(err.status()),
             Self::Layer(err) => err.status(),
+        }
+    }
+
+    /// The attempts a [`RetryPolicy`](crate::retry::RetryPolicy) made
+    /// before it gave up with this error, and why it stopped; `None` when
+    /// no retry policy returned it.
+    ///
+    /// ```
+    /// use tower::retry::RetryLayer;
+    /// use tower::{ServiceBuilder, ServiceExt};
+    /// use tower_tencentcloud::retry::RetryPolicy;
+    /// use tower_tencentcloud::{EnvelopeLayer, StopReason};
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// // Stands in for an HTTP client: always throttled.
+    /// let client = tower::service_fn(|_: http::Request<String>| async {
+    ///     let body = r#"{"Response":{"Error":{"Code":"RequestLimitExceeded","Message":"slow down"},"RequestId":"r"}}"#;
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(body.to_owned()))
+    /// });
+    /// let service = ServiceBuilder::new()
+    ///     .layer(RetryLayer::new(RetryPolicy::default().max_attempts(3)))
+    ///     .layer(EnvelopeLayer::new())
+    ///     .service(client);
+    /// let request = http::Request::new(String::from("{}"));
+    /// let err = service.oneshot(request).await.unwrap_err();
+    /// let stopped = err.retry_stopped().unwrap();
+    /// assert_eq!((stopped.attempts(), stopped.reason()), (3, StopReason::AttemptsExhausted));
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "RequestLimitExceeded: slow down (RequestId: r) (after 3 attempts: attempt limit reached)"
+    /// );
+    /// # }
+    /// ```
+    pub fn retry_stopped(&self) -> Option<RetryStopped> {
+        match self {
+            Self::Api(err) => err.0.retry_stopped,
+            Self::Transport(err) => err.retry_stopped,
+            Self::Body(err) => err.retry_stopped,
+            Self::BodyTooLarge(err) => err.retry_stopped,
+            Self::NotEnvelope(err) => err.0.retry_stopped,
+            Self::Layer(err) => err.0.retry_stopped,
+        }
+    }
+
+    /// Records that a retry policy gave up with this error.
+    #[cfg(feature = "retry")]
+    pub(crate) fn set_retry_stopped(&mut self, stopped: RetryStopped) {
+        let slot = match self {
+            Self::Api(err) => &mut err.0.retry_stopped,
+            Self::Transport(err) => &mut err.retry_stopped,
+            Self::Body(err) => &mut err.retry_stopped,
+            Self::BodyTooLarge(err) => &mut err.retry_stopped,
+            Self::NotEnvelope(err) => &mut err.0.retry_stopped,
+            Self::Layer(err) => &mut err.0.retry_stopped,
+        };
+        *slot = Some(stopped);
+    }
+
+    /// Takes back an `Error` that a tower middleware boxed (`Timeout`,
+    /// `Buffer`...), and makes any other boxed error [`Error::Transport`],
+    /// its cause kept.
+    ///
+    /// A plain function, so that `.map_err(Error::from_boxed)` compiles
+    /// where the service runs in a spawned task (`.map_err(Error::from)`
+    /// does not: the compiler cannot prove the future `Send` for every
+    /// lifetime the trait method is generic over);
+    /// [`TypedErrorLayer`](crate::typed_error::TypedErrorLayer) does the
+    /// same as a layer.
+    ///
+    /// ```
+    /// use tower_tencentcloud::{BoxError, Error};
+    ///
+    /// let elapsed: BoxError = Box::new(tower::timeout::error::Elapsed::new());
+    /// let err = Error::from_boxed(elapsed);
+    /// assert!(err.is_transport());
+    /// assert_eq!(err.to_string(), "the inner service failed: request timed out");
+    /// ```
+    pub fn from_boxed(err: BoxError) -> Self {
+        match err.downcast::<Error>() {
+            Ok(err) => *err,
+            Err(other) => Self::Transport(TransportError::new(other)),
         }
     }
 
@@ -174,18 +273,8 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Api(err) => err.source(),
-            Self::Transport(err) => err.source(),
-            Self::Body(err) => err.source(),
-            Self::BodyTooLarge(err) => err.source(),
-            Self::NotEnvelope(err) => err.source(),
-            Self::Layer(err) => err.source(),
-        }
-    }
-}
+/// No `source`: `Display` names every cause (see [`Error`]).
+impl std::error::Error for Error {}
 
 impl From<ApiError> for Error {
     fn from(err: ApiError) -> Self {
@@ -193,10 +282,15 @@ impl From<ApiError> for Error {
     }
 }
 
-/// Takes back an [`Error`] that a tower middleware boxed (`Buffer`,
-/// `Timeout`...), and turns any other boxed error into
-/// [`Error::Transport`]: so that such a middleware can sit under
-/// [`RetryPolicy`](crate::retry::RetryPolicy), behind a `map_err`.
+/// [`Error::from_boxed`]: takes back an [`Error`] that a tower middleware
+/// boxed (`Buffer`, `Timeout`...), and turns any other boxed error into
+/// [`Error::Transport`], so that such a middleware can sit under
+/// [`RetryPolicy`](crate::retry::RetryPolicy).
+///
+/// Under a retry layer, prefer
+/// [`TypedErrorLayer`](crate::typed_error::TypedErrorLayer) or
+/// `.map_err(Error::from_boxed)` to `.map_err(Error::from)`: the latter
+/// does not compile once the service runs inside `tokio::spawn`.
 ///
 /// ```
 /// use std::time::Duration;
@@ -204,8 +298,9 @@ impl From<ApiError> for Error {
 /// use tower::{ServiceBuilder, ServiceExt};
 /// use tower::retry::RetryLayer;
 /// use tower::timeout::TimeoutLayer;
-/// use tower_tencentcloud::{EnvelopeLayer, Error, RetryClass};
+/// use tower_tencentcloud::{EnvelopeLayer, RetryClass};
 /// use tower_tencentcloud::retry::RetryPolicy;
+/// use tower_tencentcloud::typed_error::TypedErrorLayer;
 ///
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
 /// # async fn main() {
@@ -215,25 +310,26 @@ impl From<ApiError> for Error {
 /// });
 /// let service = ServiceBuilder::new()
 ///     .layer(RetryLayer::new(RetryPolicy::default().max_attempts(2)))
-///     .map_err(Error::from)
-///     .layer(TimeoutLayer::new(Duration::from_secs(5))) // each attempt
+///     .layer(TypedErrorLayer::new())
+///     .layer(TimeoutLayer::new(Duration::from_secs(5))) // each attempt, its body included
 ///     .layer(EnvelopeLayer::new())
 ///     .service(transport);
 /// let request = http::Request::builder()
 ///     .header("x-tc-action", "DescribeInstances")
 ///     .body(String::new())
 ///     .unwrap();
-/// let err = service.oneshot(request).await.unwrap_err();
+/// let err = tokio::spawn(service.oneshot(request)).await.unwrap().unwrap_err();
 /// assert!(err.is_transport());
 /// assert_eq!(err.retry_class(), RetryClass::Transient);
+/// assert_eq!(
+///     err.to_string(),
+///     "the inner service failed: request timed out (after 2 attempts: attempt limit reached)"
+/// );
 /// # }
 /// ```
 impl From<BoxError> for Error {
     fn from(err: BoxError) -> Self {
-        match err.downcast::<Error>() {
-            Ok(err) => *err,
-            Err(other) => Self::Transport(TransportError::new(other)),
-        }
+        Self::from_boxed(err)
     }
 }
 
@@ -251,7 +347,8 @@ impl From<LayerError> for Error {
     }
 }
 
-/// Writes the `(HTTP 502, RequestId: ...)` suffix shared by every Display.
+/// Writes the `(HTTP 502, RequestId: ...)` suffix shared by every Display
+/// (a RequestId's `Display` escapes it).
 fn write_context(
     f: &mut fmt::Formatter<'_>,
     status: Option<StatusCode>,
@@ -262,6 +359,15 @@ fn write_context(
         (Some(status), None) => write!(f, " (HTTP {})", status.as_u16()),
         (None, Some(id)) => write!(f, " (RequestId: {id})"),
         (None, None) => Ok(()),
+    }
+}
+
+/// Writes the `(after 3 attempts: retry budget exhausted)` that ends the
+/// Display of an error a retry policy gave up with.
+fn write_retry_stopped(f: &mut fmt::Formatter<'_>, stopped: Option<RetryStopped>) -> fmt::Result {
+    match stopped {
+        Some(stopped) if stopped.is_shown() => write!(f, " ({stopped})"),
+        _ => Ok(()),
     }
 }
 
@@ -277,6 +383,7 @@ struct ApiErrorInner {
     request_id: Option<RequestId>,
     status: StatusCode,
     headers: HeaderMap,
+    retry_stopped: Option<RetryStopped>,
 }
 
 impl ApiError {
@@ -307,6 +414,7 @@ impl ApiError {
             request_id,
             status,
             headers,
+            retry_stopped: None,
         }))
     }
 
@@ -355,13 +463,11 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: ", self.code())?;
-        // One line, whatever the message holds.
-        for part in self.message().split(['\r', '\n']).filter(|p| !p.is_empty()) {
-            f.write_str(part)?;
-        }
+        // Code's Display escapes it; the message, from the body too, as well.
+        write!(f, "{}: {}", self.code(), EscapeControl(self.message()))?;
         let status = (self.status() != StatusCode::OK).then_some(self.status());
-        write_context(f, status, self.request_id())
+        write_context(f, status, self.request_id())?;
+        write_retry_stopped(f, self.0.retry_stopped)
     }
 }
 
@@ -378,16 +484,24 @@ impl fmt::Debug for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// The inner service failed before a response arrived.
+/// The inner service failed before a response arrived, or a middleware
+/// between a retry policy and the envelope layer failed the attempt (a
+/// timeout: its `Elapsed` is the cause).
+///
+/// `Display` names the cause and its causes:
+/// `the inner service failed: client error (Connect): tcp connect error:
+/// Connection refused (os error 111)`.
 #[derive(Debug)]
 pub struct TransportError {
     source: BoxError,
+    retry_stopped: Option<RetryStopped>,
 }
 
 impl TransportError {
     pub(crate) fn new(source: impl Into<BoxError>) -> Self {
         Self {
             source: source.into(),
+            retry_stopped: None,
         }
     }
 
@@ -404,22 +518,24 @@ impl TransportError {
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the inner service failed before a response arrived")
+        f.write_str("the inner service failed: ")?;
+        write_chain(f, &*self.source)?;
+        write_retry_stopped(f, self.retry_stopped)
     }
 }
 
-impl std::error::Error for TransportError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.source)
-    }
-}
+/// No `source`: `Display` names the cause ([`get_ref`](Self::get_ref)).
+impl std::error::Error for TransportError {}
 
 /// Reading the response body failed midway.
+///
+/// `Display` names the cause and its causes, then the status and RequestId.
 #[derive(Debug)]
 pub struct BodyError {
     status: StatusCode,
     request_id: Option<RequestId>,
     source: BoxError,
+    retry_stopped: Option<RetryStopped>,
 }
 
 impl BodyError {
@@ -432,6 +548,7 @@ impl BodyError {
             status,
             request_id,
             source: source.into(),
+            retry_stopped: None,
         }
     }
 
@@ -453,16 +570,15 @@ impl BodyError {
 
 impl fmt::Display for BodyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("reading the response body failed")?;
-        write_context(f, Some(self.status), self.request_id.as_ref())
+        f.write_str("reading the response body failed: ")?;
+        write_chain(f, &*self.source)?;
+        write_context(f, Some(self.status), self.request_id.as_ref())?;
+        write_retry_stopped(f, self.retry_stopped)
     }
 }
 
-impl std::error::Error for BodyError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.source)
-    }
-}
+/// No `source`: `Display` names the cause ([`get_ref`](Self::get_ref)).
+impl std::error::Error for BodyError {}
 
 /// The response body is larger than the layer's limit; no more than the
 /// limit (plus one frame) was read.
@@ -471,6 +587,7 @@ pub struct BodyTooLarge {
     status: StatusCode,
     request_id: Option<RequestId>,
     limit: usize,
+    retry_stopped: Option<RetryStopped>,
 }
 
 impl BodyTooLarge {
@@ -479,6 +596,7 @@ impl BodyTooLarge {
             status,
             request_id,
             limit,
+            retry_stopped: None,
         }
     }
 
@@ -501,7 +619,8 @@ impl BodyTooLarge {
 impl fmt::Display for BodyTooLarge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "response body exceeds the limit of {} bytes", self.limit)?;
-        write_context(f, Some(self.status), self.request_id.as_ref())
+        write_context(f, Some(self.status), self.request_id.as_ref())?;
+        write_retry_stopped(f, self.retry_stopped)
     }
 }
 
@@ -512,10 +631,10 @@ impl std::error::Error for BodyTooLarge {}
 /// signed, [`EventTooLarge`](crate::sse::EventTooLarge) when a server-sent
 /// event exceeded its limit.
 ///
-/// The layer decides the [`RetryClass`]. `Display` is the layer's error,
-/// with the response's status and RequestId when one had arrived;
-/// [`source`](std::error::Error::source) is that error's own source, so
-/// that a chain of causes names each once.
+/// The layer decides the [`RetryClass`]. `Display` is the layer's error
+/// and its causes, with the response's status and RequestId when one had
+/// arrived; [`source`](std::error::Error::source) is `None`, as the line
+/// names every cause ([`get_ref`](Self::get_ref) keeps them).
 ///
 /// ```
 /// use tower_tencentcloud::{Error, LayerError, RetryClass};
@@ -535,6 +654,7 @@ struct LayerErrorInner {
     retry_class: RetryClass,
     status: Option<StatusCode>,
     request_id: Option<RequestId>,
+    retry_stopped: Option<RetryStopped>,
 }
 
 impl LayerError {
@@ -546,6 +666,7 @@ impl LayerError {
             retry_class,
             status: None,
             request_id: None,
+            retry_stopped: None,
         }))
     }
 
@@ -589,24 +710,38 @@ impl LayerError {
 
 impl fmt::Display for LayerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.error.fmt(f)?;
-        write_context(f, self.0.status, self.0.request_id.as_ref())
+        write_chain(f, &*self.0.error)?;
+        write_context(f, self.0.status, self.0.request_id.as_ref())?;
+        write_retry_stopped(f, self.0.retry_stopped)
     }
 }
 
-impl std::error::Error for LayerError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.0.error.source()
-    }
-}
+/// No `source`: `Display` names the causes ([`get_ref`](Self::get_ref)).
+impl std::error::Error for LayerError {}
 
 /// How many bytes of a bad body an error keeps, for diagnosis.
 pub const BODY_PREFIX_LEN: usize = 256;
 
+/// How many bytes of a bad body `Display` shows.
+const BODY_PREFIX_SHOWN: usize = 80;
+
 /// The response body is not an API 3.0 envelope.
 ///
-/// Keeps the status, any RequestId, the first [`BODY_PREFIX_LEN`] bytes of
-/// the body, and the reason as [`source`](std::error::Error::source).
+/// Keeps the status, any RequestId, the response's `Content-Encoding`, the
+/// first [`BODY_PREFIX_LEN`] bytes of the body, and the
+/// [`reason`](Self::reason). `Display` names the reason, the status and
+/// RequestId, and the first bytes, escaped. A response with a
+/// `Content-Encoding` (gzip, br...) was compressed on the way, and the line
+/// says how to decompress it:
+///
+/// ```text
+/// response is not an API 3.0 envelope: invalid JSON: at byte 0 (HTTP 200);
+/// the body has Content-Encoding: gzip, which the envelope layer does not
+/// decode: decompress below it (tower-http's DecompressionLayer, or
+/// reqwest's gzip feature); body starts with "\u{1f}\x8b\u{8}\u{0}..."
+/// ```
+///
+/// (one line, cut here to fit).
 #[derive(Debug, Clone)]
 pub struct NotEnvelope(Box<NotEnvelopeInner>);
 
@@ -615,8 +750,10 @@ pub struct NotEnvelope(Box<NotEnvelopeInner>);
 struct NotEnvelopeInner {
     status: StatusCode,
     request_id: Option<RequestId>,
+    content_encoding: Option<HeaderValue>,
     body_prefix: Bytes,
     reason: DecodeError,
+    retry_stopped: Option<RetryStopped>,
 }
 
 impl NotEnvelope {
@@ -634,8 +771,13 @@ impl NotEnvelope {
                 .request_id
                 .clone()
                 .or_else(|| RequestId::from_headers(headers)),
+            content_encoding: headers
+                .get(CONTENT_ENCODING)
+                .filter(|value| !value.as_bytes().eq_ignore_ascii_case(b"identity"))
+                .cloned(),
             body_prefix: body.slice(..body.len().min(BODY_PREFIX_LEN)),
             reason,
+            retry_stopped: None,
         }))
     }
 
@@ -647,6 +789,13 @@ impl NotEnvelope {
     /// The RequestId, from the body where it could be read, else the header.
     pub fn request_id(&self) -> Option<&RequestId> {
         self.0.request_id.as_ref()
+    }
+
+    /// The response's `Content-Encoding`, unless absent or `identity`: the
+    /// body was compressed, and no layer below the envelope layer
+    /// decompressed it.
+    pub fn content_encoding(&self) -> Option<&HeaderValue> {
+        self.0.content_encoding.as_ref()
     }
 
     /// The first bytes of the body (at most [`BODY_PREFIX_LEN`]).
@@ -671,19 +820,39 @@ impl NotEnvelope {
 
 impl fmt::Display for NotEnvelope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("response is not an API 3.0 envelope")?;
+        write!(f, "response is not an API 3.0 envelope: {}", self.0.reason)?;
         write_context(f, Some(self.0.status), self.0.request_id.as_ref())?;
-        let prefix = String::from_utf8_lossy(&self.0.body_prefix);
-        let prefix: String = prefix.chars().take(80).collect();
-        write!(f, ", body starts with {prefix:?}")
+        if let Some(encoding) = &self.0.content_encoding {
+            write!(
+                f,
+                "; the body has Content-Encoding: {}, which the envelope layer does not decode: \
+                 decompress below it (tower-http's DecompressionLayer, or reqwest's gzip feature)",
+                EscapeBytes(encoding.as_bytes())
+            )?;
+        }
+        let prefix = shown_prefix(&self.0.body_prefix);
+        write!(f, "; body starts with \"{}\"", EscapeBytes(prefix))?;
+        write_retry_stopped(f, self.0.retry_stopped)
     }
 }
 
-impl std::error::Error for NotEnvelope {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.0.reason)
+/// The first [`BODY_PREFIX_SHOWN`] bytes of `body`, not cutting a UTF-8
+/// character in two.
+fn shown_prefix(body: &[u8]) -> &[u8] {
+    if body.len() <= BODY_PREFIX_SHOWN {
+        return body;
     }
+    let is_continuation = |byte: u8| byte & 0b1100_0000 == 0b1000_0000;
+    // A UTF-8 character has at most three continuation bytes.
+    let end = (BODY_PREFIX_SHOWN - 3..=BODY_PREFIX_SHOWN)
+        .rev()
+        .find(|&end| !is_continuation(body[end]))
+        .unwrap_or(BODY_PREFIX_SHOWN);
+    &body[..end]
 }
+
+/// No `source`: `Display` names the [`reason`](Self::reason).
+impl std::error::Error for NotEnvelope {}
 
 /// Why bytes are not an API 3.0 envelope.
 ///
@@ -737,7 +906,7 @@ impl fmt::Display for DecodeError {
         if self.detail.is_empty() {
             f.write_str(what)
         } else {
-            write!(f, "{what}: {}", self.detail)
+            write!(f, "{what}: {}", EscapeControl(&self.detail))
         }
     }
 }

@@ -26,9 +26,12 @@ macro_rules! define_inner_service_accessors {
 /// [`Text`](crate::text::Text) with an `as_str` method.
 macro_rules! impl_text_newtype {
     ($name:ident) => {
+        /// The text with its control characters escaped (`\n`, `\u{1b}`)
+        /// and a backslash doubled, so that one from a hostile body cannot
+        /// break a log line; `as_str` is the text as it came.
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
+                ::std::fmt::Display::fmt(&$crate::escape::EscapeControl(self.as_str()), f)
             }
         }
 

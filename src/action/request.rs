@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::ServiceName;
 use super::header::{X_TC_ACTION, X_TC_LANGUAGE, X_TC_REGION, X_TC_VERSION};
+use crate::escape::EscapeControl;
 
 /// The domain under which every service has its endpoint `{service}.{domain}`.
 pub const DEFAULT_ROOT_DOMAIN: &str = "tencentcloudapi.com";
@@ -266,7 +267,8 @@ impl fmt::Display for ActionRequestError {
             ActionRequestErrorKind::Header => "invalid header",
             ActionRequestErrorKind::Params => "invalid parameters",
         };
-        write!(f, "{what}: {}", self.detail)
+        // The detail may quote the caller's input (an endpoint, a serde message).
+        write!(f, "{what}: {}", EscapeControl(&self.detail))
     }
 }
 

@@ -31,6 +31,7 @@ mod attempts;
 mod backoff;
 mod budget;
 mod delay;
+mod give_up;
 mod idempotency;
 mod policy;
 

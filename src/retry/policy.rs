@@ -11,10 +11,11 @@ use tower::retry::Policy;
 
 use super::backoff::ExponentialBackoff;
 use super::budget::{RetryBudget, TokenBucket};
+use super::give_up::give_up;
 use super::idempotency::{self, IdempotencyRule};
 use super::{Attempts, RetryDelay};
 use crate::action::header;
-use crate::{Code, Error, RequestId, RetryClass};
+use crate::{Error, RetryClass, StopReason};
 
 /// A caller's classification, replacing [`Error::retry_class`].
 type Classifier = Arc<dyn Fn(&Error) -> RetryClass + Send + Sync>;
@@ -46,8 +47,8 @@ type Classifier = Arc<dyn Fn(&Error) -> RetryClass + Send + Sync>;
 ///
 /// A response that succeeds keeps the [`RequestId`] of its own attempt and
 /// gains an [`Attempts`] extension. An error is returned as the last attempt
-/// produced it; the attempt count of a failed call is reported by the
-/// `tracing` event that gives up.
+/// produced it, with the attempt count and the reason the policy stopped in
+/// [`Error::retry_stopped`], which its `Display` ends with.
 ///
 /// Every retry emits a `DEBUG` event with the action, the error code, the
 /// RequestId, the attempt that failed and the delay.
@@ -233,13 +234,11 @@ impl RetryPolicy {
         &self,
         class: RetryClass,
         request: &Request<B>,
-    ) -> Result<Option<ExponentialBackoff>, &'static str> {
+    ) -> Result<Option<ExponentialBackoff>, StopReason> {
         let settings = &self.settings;
         match class {
-            RetryClass::Never => Err("not retryable"),
-            RetryClass::ClockSkew if self.clock_skew_retried => {
-                Err("signature expired again after a retry")
-            }
+            RetryClass::Never => Err(StopReason::NotRetryable),
+            RetryClass::ClockSkew if self.clock_skew_retried => Err(StopReason::ClockSkewAgain),
             RetryClass::ClockSkew => Ok(None),
             RetryClass::Throttled => Ok(Some(settings.throttled_backoff)),
             RetryClass::Transient
@@ -247,7 +246,7 @@ impl RetryPolicy {
             {
                 Ok(Some(settings.transient_backoff))
             }
-            RetryClass::Transient => Err("transient failure of a request not safe to replay"),
+            RetryClass::Transient => Err(StopReason::NotReplaySafe),
         }
     }
 }
@@ -312,11 +311,11 @@ where
             }
         };
         if self.attempts >= self.settings.max_attempts {
-            give_up(request, error, self.attempts, "attempt limit reached");
+            give_up(request, error, self.attempts, StopReason::AttemptsExhausted);
             return None;
         }
         if !self.budget.try_withdraw(Instant::now()) {
-            give_up(request, error, self.attempts, "retry budget exhausted");
+            give_up(request, error, self.attempts, StopReason::BudgetExhausted);
             return None;
         }
         self.clock_skew_retried |= class == RetryClass::ClockSkew;
@@ -324,8 +323,8 @@ where
         let delay = backoff.map_or(Duration::ZERO, |backoff| backoff.delay(self.attempts - 1));
         tracing::debug!(
             action = header::action(request.headers()),
-            code = error.code().map(Code::as_str),
-            request_id = error.request_id().map(RequestId::as_str),
+            code = error.code().map(tracing::field::display),
+            request_id = error.request_id().map(tracing::field::display),
             attempt = self.attempts,
             ?delay,
             ?class,
@@ -340,16 +339,4 @@ where
         // the outcome and can report the attempt count.
         Some(request.clone())
     }
-}
-
-fn give_up<B>(request: &Request<B>, error: &Error, attempts: u32, reason: &'static str) {
-    tracing::debug!(
-        action = header::action(request.headers()),
-        code = error.code().map(Code::as_str),
-        request_id = error.request_id().map(RequestId::as_str),
-        attempts,
-        reason,
-        %error,
-        "not retrying",
-    );
 }

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::escape::EscapeControl;
 use crate::{Error, LayerError, RetryClass};
 
 /// A request could not be signed, so it was not sent.
@@ -45,7 +46,7 @@ impl fmt::Display for SignError {
         if self.detail.is_empty() {
             f.write_str(what)
         } else {
-            write!(f, "{what} ({})", self.detail)
+            write!(f, "{what} ({})", EscapeControl(&self.detail))
         }
     }
 }
