@@ -73,6 +73,7 @@
 
 pub mod action;
 mod code;
+mod date;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod envelope;
