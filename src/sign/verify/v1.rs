@@ -11,10 +11,8 @@ use sha1::Sha1;
 use sha2::Sha256;
 
 use super::tc3::constant_time_eq;
+use crate::action::media_type::FORM_URLENCODED;
 use super::{CredentialsLookup, SignatureMethod, Verified, Verifier, VerifyError, VerifyErrorKind};
-
-/// The media type of form-encoded parameters.
-const FORM_URLENCODED: &str = "application/x-www-form-urlencoded";
 
 /// The form-encoded parameters of a request, decoded: the query of a GET,
 /// the body of a POST sent as `application/x-www-form-urlencoded`; `None`
