@@ -3,11 +3,12 @@
 //!
 //! Every vector is built by the SDK itself (tests/python/sign_vectors.py);
 //! no expected value is written down here. The interpreter is
-//! `$TENCENTCLOUD_TEST_PYTHON`, or else `.venv/bin/python` in the crate;
-//! `.ci/python-setup` creates that venv.
+//! `$TENCENTCLOUD_TEST_PYTHON`, or else `.venv/bin/python` in the crate,
+//! which the test makes itself (`.ci/python-setup`, under a file lock) when
+//! it is missing.
 
-#[path = "support/python.rs"]
-mod python;
+#[path = "support/sdk.rs"]
+mod sdk;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -318,7 +319,7 @@ impl SdkRequest {
 
 fn run_sdk(inputs: &[Value]) -> Vec<SdkRequest> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/sign_vectors.py");
-    let mut child = Command::new(python::python())
+    let mut child = Command::new(sdk::python())
         .arg(script)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
