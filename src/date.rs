@@ -43,5 +43,4 @@ mod tests {
         assert_eq!(utc_date(4_107_542_400), "2100-03-01");
         assert_eq!(utc_date(4_107_542_399), "2100-02-28");
     }
-
 }

@@ -194,25 +194,89 @@ async fn the_python_sdk_calls_the_emulator_with_get_and_the_older_signatures() {
     });
     let calls = vec![
         // The reference: TC3 with a JSON body.
-        cvm_call_as("DescribeInstances", filtered.clone(), SECRET_KEY, "POST", "TC3-HMAC-SHA256"),
-        cvm_call_as("DescribeInstances", filtered.clone(), SECRET_KEY, "GET", "TC3-HMAC-SHA256"),
-        cvm_call_as("DescribeInstances", filtered.clone(), SECRET_KEY, "POST", "HmacSHA1"),
-        cvm_call_as("DescribeInstances", filtered.clone(), SECRET_KEY, "POST", "HmacSHA256"),
-        cvm_call_as("DescribeInstances", filtered.clone(), SECRET_KEY, "GET", "HmacSHA1"),
-        cvm_call_as("DescribeInstances", filtered, SECRET_KEY, "GET", "HmacSHA256"),
+        cvm_call_as(
+            "DescribeInstances",
+            filtered.clone(),
+            SECRET_KEY,
+            "POST",
+            "TC3-HMAC-SHA256",
+        ),
+        cvm_call_as(
+            "DescribeInstances",
+            filtered.clone(),
+            SECRET_KEY,
+            "GET",
+            "TC3-HMAC-SHA256",
+        ),
+        cvm_call_as(
+            "DescribeInstances",
+            filtered.clone(),
+            SECRET_KEY,
+            "POST",
+            "HmacSHA1",
+        ),
+        cvm_call_as(
+            "DescribeInstances",
+            filtered.clone(),
+            SECRET_KEY,
+            "POST",
+            "HmacSHA256",
+        ),
+        cvm_call_as(
+            "DescribeInstances",
+            filtered.clone(),
+            SECRET_KEY,
+            "GET",
+            "HmacSHA1",
+        ),
+        cvm_call_as(
+            "DescribeInstances",
+            filtered,
+            SECRET_KEY,
+            "GET",
+            "HmacSHA256",
+        ),
         // Numbers and booleans come as text in a query; nested objects flattened.
-        cvm_call_as("RunInstances", run_dry, SECRET_KEY, "GET", "TC3-HMAC-SHA256"),
+        cvm_call_as(
+            "RunInstances",
+            run_dry,
+            SECRET_KEY,
+            "GET",
+            "TC3-HMAC-SHA256",
+        ),
         // A wrong key, in every way of signing.
-        cvm_call_as("DescribeZones", json!({}), "not-the-key", "GET", "TC3-HMAC-SHA256"),
-        cvm_call_as("DescribeZones", json!({}), "not-the-key", "POST", "HmacSHA1"),
-        cvm_call_as("DescribeZones", json!({}), "not-the-key", "GET", "HmacSHA256"),
+        cvm_call_as(
+            "DescribeZones",
+            json!({}),
+            "not-the-key",
+            "GET",
+            "TC3-HMAC-SHA256",
+        ),
+        cvm_call_as(
+            "DescribeZones",
+            json!({}),
+            "not-the-key",
+            "POST",
+            "HmacSHA1",
+        ),
+        cvm_call_as(
+            "DescribeZones",
+            json!({}),
+            "not-the-key",
+            "GET",
+            "HmacSHA256",
+        ),
     ];
     let results = run_sdk(&emulator, calls).await;
     let log = emulator.log();
 
     let reference = &results[0]["response"];
     let total = reference["TotalCount"].as_u64().expect("a TotalCount");
-    assert!(total > 0 && total < 12, "the filter selects some: {}", results[0]);
+    assert!(
+        total > 0 && total < 12,
+        "the filter selects some: {}",
+        results[0]
+    );
     for (index, how) in [
         "GET, TC3",
         "POST, HmacSHA1",

@@ -107,7 +107,11 @@ async fn the_node_sdk_calls_the_emulator_at_its_documented_endpoint() {
     );
     chat["sse"] = json!(true);
     let calls = vec![
-        cvm("DescribeInstances", json!({"Offset": 10, "Limit": 5}), SECRET_KEY),
+        cvm(
+            "DescribeInstances",
+            json!({"Offset": 10, "Limit": 5}),
+            SECRET_KEY,
+        ),
         cvm("DescribeZones", json!({}), SECRET_KEY),
         chat,
         cvm("DescribeInstances", json!({}), "not-the-secret-key"),
@@ -123,7 +127,11 @@ async fn the_node_sdk_calls_the_emulator_at_its_documented_endpoint() {
     assert_eq!(entry.secret_id(), Some(SECRET_ID));
 
     let zones = results[1]["response"]["ZoneSet"].as_array();
-    assert!(zones.is_some_and(|zones| !zones.is_empty()), "{}", results[1]);
+    assert!(
+        zones.is_some_and(|zones| !zones.is_empty()),
+        "{}",
+        results[1]
+    );
 
     let events = results[2]["events"].as_array().expect("events");
     let text: String = events
@@ -143,7 +151,9 @@ async fn the_node_sdk_calls_the_emulator_at_its_documented_endpoint() {
         "{}",
         results[3]
     );
-    let entry = log.find(results[3]["request_id"].as_str().unwrap()).unwrap();
+    let entry = log
+        .find(results[3]["request_id"].as_str().unwrap())
+        .unwrap();
     assert_eq!(
         entry.outcome(),
         &Outcome::Error("AuthFailure.SignatureFailure".into())
@@ -175,7 +185,11 @@ async fn the_node_sdk_calls_the_emulator_with_get_and_the_older_signatures() {
 
     let reference = &results[0]["response"];
     let total = reference["TotalCount"].as_u64().expect("a TotalCount");
-    assert!(total > 0 && total < 12, "the filter selects some: {}", results[0]);
+    assert!(
+        total > 0 && total < 12,
+        "the filter selects some: {}",
+        results[0]
+    );
     for (result, how) in results[1..6].iter().zip([
         "GET, TC3",
         "POST, HmacSHA1",

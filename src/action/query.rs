@@ -59,7 +59,9 @@ fn flatten(prefix: String, value: &Value, pairs: &mut Vec<(String, String)>) {
 }
 
 fn escape(text: &str) -> String {
-    utf8_percent_encode(text, KEPT).to_string().replace(' ', "+")
+    utf8_percent_encode(text, KEPT)
+        .to_string()
+        .replace(' ', "+")
 }
 
 #[cfg(test)]

@@ -155,10 +155,9 @@ pub(crate) fn failure(err: &VerifyError) -> ApiFailure {
             err.code(),
             "The SecretId is not found, please ensure that your SecretId is correct.",
         ),
-        VerifyErrorKind::SignatureExpired => ApiFailure::new(
-            err.code(),
-            format!("Signature expired: {}.", err.detail()),
-        ),
+        VerifyErrorKind::SignatureExpired => {
+            ApiFailure::new(err.code(), format!("Signature expired: {}.", err.detail()))
+        }
         VerifyErrorKind::TokenFailure => ApiFailure::new(
             err.code(),
             "The token is invalid or does not belong to the SecretId.",
@@ -181,9 +180,9 @@ pub(crate) fn header<'a>(
         .headers
         .get(name)
         .map(|value| {
-            value
-                .to_str()
-                .map_err(|_| ApiFailure::invalid_parameter_value(name.as_str(), "not visible ASCII"))
+            value.to_str().map_err(|_| {
+                ApiFailure::invalid_parameter_value(name.as_str(), "not visible ASCII")
+            })
         })
         .transpose()
         .map(|value| value.filter(|value| !value.is_empty()))

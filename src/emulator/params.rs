@@ -207,8 +207,8 @@ fn lists(value: Value) -> Value {
     let Value::Object(map) = value else {
         return value;
     };
-    let is_list = !map.is_empty()
-        && (0..map.len()).all(|index| map.contains_key(index.to_string().as_str()));
+    let is_list =
+        !map.is_empty() && (0..map.len()).all(|index| map.contains_key(index.to_string().as_str()));
     if is_list {
         let mut items: Vec<(usize, Value)> = map
             .into_iter()
@@ -217,7 +217,11 @@ fn lists(value: Value) -> Value {
         items.sort_by_key(|(index, _)| *index);
         Value::Array(items.into_iter().map(|(_, value)| value).collect())
     } else {
-        Value::Object(map.into_iter().map(|(key, value)| (key, lists(value))).collect())
+        Value::Object(
+            map.into_iter()
+                .map(|(key, value)| (key, lists(value)))
+                .collect(),
+        )
     }
 }
 
@@ -236,8 +240,11 @@ mod tests {
 
     #[test]
     fn integers_in_range_with_defaults() {
-        let params =
-            Params::parse(&RawParams::json(br#"{"Limit":100,"Offset":-1}"#), &["Limit", "Offset", "X"]).unwrap();
+        let params = Params::parse(
+            &RawParams::json(br#"{"Limit":100,"Offset":-1}"#),
+            &["Limit", "Offset", "X"],
+        )
+        .unwrap();
         assert_eq!(params.integer("Limit", 20, 0, 100), Ok(100));
         assert_eq!(params.integer("X", 20, 0, 100), Ok(20));
         let err = params.integer("Offset", 0, 0, u64::MAX).unwrap_err();
@@ -253,7 +260,10 @@ mod tests {
     fn empty_bodies_are_no_parameters_and_arrays_are_refused() {
         assert!(Params::parse(&RawParams::json(b""), &[]).is_ok());
         assert_eq!(
-            Params::parse(&RawParams::json(b"[]"), &[]).err().unwrap().code,
+            Params::parse(&RawParams::json(b"[]"), &[])
+                .err()
+                .unwrap()
+                .code,
             "InvalidParameter"
         );
     }
@@ -287,7 +297,9 @@ mod tests {
     #[test]
     fn form_names_that_clash_are_refused() {
         let pairs = [("A", "1"), ("A.B", "2")].map(|(n, v)| (n.to_owned(), v.to_owned()));
-        let err = Params::parse(&RawParams::Form(pairs.to_vec()), &["A"]).err().unwrap();
+        let err = Params::parse(&RawParams::Form(pairs.to_vec()), &["A"])
+            .err()
+            .unwrap();
         assert_eq!(err.code, "InvalidParameter");
     }
 }

@@ -379,9 +379,7 @@ impl State {
             "cvm" if version != cvm::VERSION => return Err(no_such_version()),
             "cvm" if cvm::is_action(&action) => Route::Cvm,
             stream::SERVICE if version != stream::VERSION => return Err(no_such_version()),
-            stream::SERVICE if action == stream::ACTION => {
-                Route::Chat(Chat::parse(&named.params)?)
-            }
+            stream::SERVICE if action == stream::ACTION => Route::Chat(Chat::parse(&named.params)?),
             _ => return Err(invalid_action()),
         };
 

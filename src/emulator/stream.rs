@@ -264,11 +264,15 @@ mod tests {
 
     #[test]
     fn messages_and_model_are_required() {
-        let err = Chat::parse(&RawParams::json(br#"{"Model":"hunyuan-lite"}"#)).err().unwrap();
-        assert_eq!(err.code, "MissingParameter");
-        let err = Chat::parse(&RawParams::json(br#"{"Messages":[{"Role":"user","Content":"hi"}]}"#))
+        let err = Chat::parse(&RawParams::json(br#"{"Model":"hunyuan-lite"}"#))
             .err()
             .unwrap();
+        assert_eq!(err.code, "MissingParameter");
+        let err = Chat::parse(&RawParams::json(
+            br#"{"Messages":[{"Role":"user","Content":"hi"}]}"#,
+        ))
+        .err()
+        .unwrap();
         assert_eq!(err.code, "MissingParameter");
     }
 }

@@ -10,9 +10,9 @@ use http::{HeaderName, HeaderValue, Request};
 use sha2::{Digest, Sha256};
 
 use super::{Credentials, SignError, SignErrorKind, SignableBody};
-pub(super) use crate::date::utc_date;
 use crate::action::ServiceName;
 use crate::action::header::{X_TC_CONTENT_SHA256, X_TC_TIMESTAMP, X_TC_TOKEN};
+pub(super) use crate::date::utc_date;
 
 /// The signature algorithm, as it opens the `Authorization` header.
 pub const ALGORITHM: &str = "TC3-HMAC-SHA256";

@@ -56,7 +56,11 @@ pub fn python() -> PathBuf {
         .get_or_init(|| {
             provision("python-sdk", "python-setup");
             let python = root().join(".venv/bin/python");
-            assert!(python.exists(), ".ci/python-setup made no {}", python.display());
+            assert!(
+                python.exists(),
+                ".ci/python-setup made no {}",
+                python.display()
+            );
             python
         })
         .clone()

@@ -78,11 +78,9 @@ pub(super) fn verify<L: CredentialsLookup>(
 ) -> Result<Verified, VerifyError> {
     let timestamp = header(head, X_TC_TIMESTAMP.as_str())?
         .ok_or_else(|| VerifyError::missing(X_TC_TIMESTAMP.as_str()))?;
-    let timestamp: u64 = timestamp
-        .parse()
-        .map_err(|_| {
-            VerifyError::invalid(X_TC_TIMESTAMP.as_str(), "not a Unix timestamp in seconds")
-        })?;
+    let timestamp: u64 = timestamp.parse().map_err(|_| {
+        VerifyError::invalid(X_TC_TIMESTAMP.as_str(), "not a Unix timestamp in seconds")
+    })?;
     let authorization = header(head, AUTHORIZATION.as_str())?
         .ok_or_else(|| VerifyError::missing(AUTHORIZATION.as_str()))?;
     let authorization = Authorization::parse(authorization).ok_or_else(|| {
@@ -114,8 +112,7 @@ pub(super) fn verify<L: CredentialsLookup>(
             .ok_or_else(signature_failure)?;
         signed_headers.push((name, value));
     }
-    let unsigned_payload =
-        header(head, X_TC_CONTENT_SHA256.as_str())? == Some(UNSIGNED_PAYLOAD);
+    let unsigned_payload = header(head, X_TC_CONTENT_SHA256.as_str())? == Some(UNSIGNED_PAYLOAD);
     let payload_hash = payload_hash(body, unsigned_payload);
     let host = signed_headers
         .iter()
@@ -125,9 +122,19 @@ pub(super) fn verify<L: CredentialsLookup>(
         None => vec![""],
     };
     let signed = hosts.into_iter().any(|candidate| {
-        let headers = signed_headers.iter().enumerate().map(|(index, &(name, value))| {
-            (name, if Some(index) == host { candidate } else { value })
-        });
+        let headers = signed_headers
+            .iter()
+            .enumerate()
+            .map(|(index, &(name, value))| {
+                (
+                    name,
+                    if Some(index) == host {
+                        candidate
+                    } else {
+                        value
+                    },
+                )
+            });
         let canonical_request = canonical_request(
             head.method.as_str(),
             head.uri.path(),

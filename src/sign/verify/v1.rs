@@ -11,8 +11,8 @@ use sha1::Sha1;
 use sha2::Sha256;
 
 use super::tc3::constant_time_eq;
-use crate::action::media_type::FORM_URLENCODED;
 use super::{CredentialsLookup, SignatureMethod, Verified, Verifier, VerifyError, VerifyErrorKind};
+use crate::action::media_type::FORM_URLENCODED;
 
 /// The form-encoded parameters of a request, decoded: the query of a GET,
 /// the body of a POST sent as `application/x-www-form-urlencoded`; `None`
@@ -137,8 +137,8 @@ pub(super) fn verify<L: CredentialsLookup>(
 fn hmac(method: SignatureMethod, key: &str, message: &str) -> Vec<u8> {
     // HMAC accepts keys of any length: these cannot fail.
     if method == SignatureMethod::HmacSha256 {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key.as_bytes())
-            .expect("HMAC takes any key");
+        let mut mac =
+            <Hmac<Sha256> as KeyInit>::new_from_slice(key.as_bytes()).expect("HMAC takes any key");
         mac.update(message.as_bytes());
         mac.finalize().into_bytes().to_vec()
     } else {
