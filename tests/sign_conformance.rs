@@ -29,6 +29,9 @@ enum Payload {
     SdkJson(Value),
     /// A GET whose params the SDK puts in the query string.
     SdkQuery(Value),
+    /// A GET whose query our [`ActionRequest::get`] builds; the SDK signs our
+    /// exact query.
+    BuilderGet(Value),
     /// An `application/octet-stream` body, as the SDK's `call_octet_stream` sends.
     Octet(Vec<u8>),
 }
@@ -234,6 +237,33 @@ fn vectors() -> Vec<Vector> {
             unsigned_payload: true,
             ..vector("octet-stream, unsigned payload", Payload::Octet(all_bytes))
         },
+        vector("builder GET, no params", Payload::BuilderGet(json!({}))),
+        vector(
+            "builder GET, flat params",
+            Payload::BuilderGet(json!({"Limit": 20, "Offset": 0})),
+        ),
+        Vector {
+            token: Some("tok"),
+            language: Some("en-US"),
+            ..vector(
+                "builder GET, nested lists, unicode and reserved characters",
+                Payload::BuilderGet(json!({
+                    "Filters": [
+                        {"Name": "zone", "Values": ["ap-guangzhou-3", "中 文&=+/?#%~*'()"]},
+                        {"Name": "instance-name", "Values": ["a b", "c.d_e-f"]},
+                    ],
+                    "InstanceIds": ["ins-1", "ins-2"],
+                    "Limit": 20,
+                })),
+            )
+        },
+        Vector {
+            host: "127.0.0.1:8080",
+            ..vector(
+                "builder GET, IP endpoint with port",
+                Payload::BuilderGet(json!({"Limit": 1})),
+            )
+        },
         Vector {
             unsigned_payload: true,
             token: Some("tok"),
@@ -247,7 +277,7 @@ fn vectors() -> Vec<Vector> {
 
 /// Our request for `vector`, and the vector as the Python script reads it.
 fn our_request(vector: &Vector) -> Request<Full<Bytes>> {
-    let Payload::Builder(params) = &vector.payload else {
+    let (Payload::Builder(params) | Payload::BuilderGet(params)) = &vector.payload else {
         panic!("{}: not a builder vector", vector.name);
     };
     let scheme = if vector.host.starts_with("127.") {
@@ -263,6 +293,9 @@ fn our_request(vector: &Vector) -> Request<Full<Bytes>> {
     }
     if let Some(language) = vector.language {
         builder = builder.language(language);
+    }
+    if matches!(vector.payload, Payload::BuilderGet(_)) {
+        builder = builder.get();
     }
     let mut request = builder.build().expect(vector.name);
     if vector.unsigned_payload {
@@ -285,7 +318,11 @@ fn python_input(vector: &Vector, request: Option<&Request<Full<Bytes>>>) -> Valu
         "region": vector.region,
         "language": vector.language,
         "host": vector.host,
-        "method": if matches!(vector.payload, Payload::SdkQuery(_)) { "GET" } else { "POST" },
+        "method": if matches!(vector.payload, Payload::SdkQuery(_) | Payload::BuilderGet(_)) {
+            "GET"
+        } else {
+            "POST"
+        },
         "unsigned_payload": vector.unsigned_payload,
     });
     let (key, value) = match &vector.payload {
@@ -295,6 +332,11 @@ fn python_input(vector: &Vector, request: Option<&Request<Full<Bytes>>>) -> Valu
             ("json_body", Value::String(body))
         }
         Payload::SdkJson(params) | Payload::SdkQuery(params) => ("params", params.clone()),
+        Payload::BuilderGet(params) => {
+            let request = request.expect("builder vectors have a request");
+            input["get_query"] = json!(request.uri().query().unwrap_or(""));
+            ("params", params.clone())
+        }
         Payload::Octet(bytes) => ("octet_hex", Value::String(hex::encode(bytes))),
     };
     input[key] = value;
@@ -394,7 +436,10 @@ fn signatures_match_the_python_sdk() {
     );
     let requests: Vec<_> = vectors
         .iter()
-        .map(|vector| matches!(vector.payload, Payload::Builder(_)).then(|| our_request(vector)))
+        .map(|vector| {
+            matches!(vector.payload, Payload::Builder(_) | Payload::BuilderGet(_))
+                .then(|| our_request(vector))
+        })
         .collect();
     let inputs: Vec<_> = vectors
         .iter()
@@ -411,6 +456,12 @@ fn signatures_match_the_python_sdk() {
             request.body().payload().as_ref(),
             sdk.body.as_slice(),
             "{}: the SDK signed other bytes than we send",
+            vector.name
+        );
+        assert_eq!(
+            request.uri().query().unwrap_or(""),
+            sdk.query,
+            "{}: the SDK signed another query than we send",
             vector.name
         );
         for name in ["authorization", "x-tc-timestamp", "x-tc-token", "host"] {
@@ -479,5 +530,46 @@ fn action_requests_carry_the_sdk_headers_and_params() {
             "{}: the params mean something else",
             vector.name
         );
+    }
+}
+
+#[test]
+fn get_queries_are_the_ones_the_sdk_builds() {
+    let vectors: Vec<_> = vectors()
+        .into_iter()
+        .filter(|vector| matches!(vector.payload, Payload::BuilderGet(_)))
+        .collect();
+    assert!(vectors.len() >= 3);
+    let inputs: Vec<_> = vectors
+        .iter()
+        .map(|vector| {
+            let Payload::BuilderGet(params) = &vector.payload else {
+                unreachable!()
+            };
+            // The SDK flattens and encodes the params itself.
+            let sdk_vector = Vector {
+                payload: Payload::SdkQuery(params.clone()),
+                ..*vector
+            };
+            python_input(&sdk_vector, None)
+        })
+        .collect();
+    let sdk_requests = run_sdk(&inputs);
+    for (vector, sdk) in vectors.iter().zip(&sdk_requests) {
+        let request = our_request(vector);
+        assert_eq!(request.method(), Method::GET, "{}", vector.name);
+        assert_eq!(
+            request.uri().query().unwrap_or(""),
+            sdk.query,
+            "{}: the query",
+            vector.name
+        );
+        assert_eq!(
+            header(request.headers(), "content-type"),
+            sdk.header("content-type"),
+            "{}",
+            vector.name
+        );
+        assert!(request.body().payload().as_ref().is_empty(), "{}", vector.name);
     }
 }

@@ -19,7 +19,10 @@ A vector is an object with:
   method ("POST" or "GET"), unsigned_payload (bool),
   and exactly one of:
     params       a JSON object the SDK serializes itself (json.dumps, or the
-                 query string for GET);
+                 query string for GET); with "get_query" beside it, a GET
+                 whose query string the SDK's `urlencode` returns as given
+                 (the exact query the Rust side built), so that the SDK signs
+                 the same query;
     json_body    a JSON text the SDK sends as its application/json body;
     octet_hex    bytes, in hex, sent as application/octet-stream.
 
@@ -55,6 +58,9 @@ def build(vector):
     ]
     if "params" in vector:
         params = vector["params"]
+        if "get_query" in vector:
+            query = vector["get_query"]
+            patches.append(mock.patch.object(abstract_client, "urlencode", lambda _: query))
     elif "json_body" in vector:
         params = {}
         body = vector["json_body"]
