@@ -19,6 +19,7 @@ use http::{HeaderMap, Method, Request};
 use http_body_util::Full;
 use serde_json::{Value, json};
 use tower_tencentcloud::action::ActionRequest;
+use tower_tencentcloud::sign::verify::{SignatureMethod, Verifier, VerifyErrorKind};
 use tower_tencentcloud::sign::{Credentials, ServiceName, SignableBody, sign_request};
 
 /// How the request's body comes about.
@@ -570,6 +571,117 @@ fn get_queries_are_the_ones_the_sdk_builds() {
             "{}",
             vector.name
         );
-        assert!(request.body().payload().as_ref().is_empty(), "{}", vector.name);
+        assert!(
+            request.body().payload().as_ref().is_empty(),
+            "{}",
+            vector.name
+        );
+    }
+}
+
+/// The request exactly as the SDK sends it: its method, query, headers and
+/// body, to `host`.
+fn sdk_request(vector: &Vector, method: &str, sdk: &SdkRequest) -> Request<Bytes> {
+    let path = if sdk.query.is_empty() {
+        "/".to_owned()
+    } else {
+        format!("/?{}", sdk.query)
+    };
+    let mut request = Request::builder()
+        .method(method)
+        .uri(format!("https://{}{path}", vector.host));
+    for (name, value) in &sdk.headers {
+        request = request.header(name.as_str(), value.as_str().unwrap());
+    }
+    // The HTTP client adds it where the SDK did not.
+    if sdk.header("host").is_none() {
+        request = request.header("host", vector.host);
+    }
+    request.body(Bytes::from(sdk.body.clone())).unwrap()
+}
+
+#[test]
+fn the_verifier_accepts_what_the_sdk_signs_and_nothing_else() {
+    let mut cases: Vec<(Vector, Option<&str>)> = vectors()
+        .into_iter()
+        .map(|vector| {
+            let payload = match vector.payload {
+                // The SDK serializes builder params itself here.
+                Payload::Builder(params) => Payload::SdkJson(params),
+                Payload::BuilderGet(params) => Payload::SdkQuery(params),
+                payload => payload,
+            };
+            (Vector { payload, ..vector }, None)
+        })
+        .collect();
+    for sign_method in ["HmacSHA1", "HmacSHA256"] {
+        let params = json!({"Filters": [{"Name": "zone", "Values": ["a b", "中&="]}], "Limit": 2});
+        cases.push((
+            vector("v1 POST", Payload::SdkJson(params.clone())),
+            Some(sign_method),
+        ));
+        cases.push((
+            Vector {
+                token: Some("tok"),
+                host: "127.0.0.1:8080",
+                ..vector("v1 GET, token, IP endpoint", Payload::SdkQuery(params))
+            },
+            Some(sign_method),
+        ));
+    }
+    let inputs: Vec<_> = cases
+        .iter()
+        .map(|(vector, sign_method)| {
+            let mut input = python_input(vector, None);
+            input["sign_method"] = json!(sign_method);
+            input
+        })
+        .collect();
+    let sdk_requests = run_sdk(&inputs);
+
+    for ((vector, sign_method), sdk) in cases.iter().zip(&sdk_requests) {
+        let name = format!("{} ({})", vector.name, sign_method.unwrap_or("TC3"));
+        let method = if matches!(vector.payload, Payload::SdkQuery(_)) {
+            "GET"
+        } else {
+            "POST"
+        };
+        let (head, body) = sdk_request(vector, method, sdk).into_parts();
+
+        let verified = Verifier::new(credentials(vector))
+            .verify(&head, &body, vector.timestamp + 60)
+            .unwrap_or_else(|err| panic!("{name}: {err}"));
+        assert_eq!(verified.secret_id(), vector.secret_id, "{name}");
+        assert_eq!(verified.timestamp(), vector.timestamp, "{name}");
+        let expected_method = match sign_method {
+            None => SignatureMethod::Tc3HmacSha256,
+            Some("HmacSHA1") => SignatureMethod::HmacSha1,
+            Some(_) => SignatureMethod::HmacSha256,
+        };
+        assert_eq!(verified.method(), expected_method, "{name}");
+        let service = sign_method.is_none().then_some(vector.service);
+        assert_eq!(verified.service(), service, "{name}");
+
+        let wrong_key = Credentials::new(vector.secret_id, "not-the-key");
+        let wrong_key = match vector.token {
+            Some(token) => wrong_key.with_session_token(token),
+            None => wrong_key,
+        };
+        let err = Verifier::new(wrong_key)
+            .verify(&head, &body, vector.timestamp)
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            VerifyErrorKind::SignatureFailure,
+            "{name}: {err}"
+        );
+        let err = Verifier::new(credentials(vector))
+            .verify(&head, &body, vector.timestamp + 301)
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            VerifyErrorKind::SignatureExpired,
+            "{name}: {err}"
+        );
     }
 }

@@ -17,6 +17,8 @@ A vector is an object with:
   service, version, action, region (or null), language (or null),
   host (the SDK's endpoint: the Host it signs and sends),
   method ("POST" or "GET"), unsigned_payload (bool),
+  sign_method (optional: "TC3-HMAC-SHA256", the default, "HmacSHA256" or
+  "HmacSHA1", ClientProfile(signMethod=...)),
   and exactly one of:
     params       a JSON object the SDK serializes itself (json.dumps, or the
                  query string for GET); with "get_query" beside it, a GET
@@ -43,7 +45,7 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 
 def build(vector):
     http_profile = HttpProfile(endpoint=vector["host"], reqMethod=vector["method"])
-    profile = ClientProfile(httpProfile=http_profile)
+    profile = ClientProfile(signMethod=vector.get("sign_method"), httpProfile=http_profile)
     # The SDK defaults to zh-CN; None sends no X-TC-Language at all.
     profile.language = vector["language"]
     profile.unsignedPayload = vector["unsigned_payload"]
