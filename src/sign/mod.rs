@@ -2,7 +2,7 @@
 //!
 //! - [`Credentials`]: the secret id, the secret key and an optional session
 //!   token, redacted in every `Debug` and `Display`.
-//! - [`ActionRequest`]: builds the `http::Request` of one API action.
+//! - [`ActionRequest`](crate::action::ActionRequest): builds the `http::Request` of one API action.
 //! - [`SignLayer`]: signs every request that passes, with a fresh timestamp
 //!   on every attempt, and corrects its [`Clock`] when the API answers
 //!   `AuthFailure.SignatureExpire`.
