@@ -1346,3 +1346,30 @@ async fn get_requests_carry_their_params_in_the_signed_query() {
         .unwrap_err();
     assert_eq!(api_code(&err), "AuthFailure.SignatureFailure");
 }
+
+#[tokio::test]
+async fn tc3_posts_may_carry_form_encoded_params() {
+    let service = builder().instances(12).into_service();
+    let mut request = ActionRequest::new("cvm", "2017-03-12", "DescribeInstances")
+        .region("ap-guangzhou")
+        .endpoint("http://127.0.0.1:1")
+        .build()
+        .unwrap();
+    request.headers_mut().insert(
+        "content-type",
+        "application/x-www-form-urlencoded".parse().unwrap(),
+    );
+    *request.body_mut() = Full::new(Bytes::from_static(b"Limit=3&Offset=2"));
+    sign_request(&mut request, &credentials(), unix_now()).unwrap();
+    let response = service.oneshot(request).await.unwrap();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let response: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(response["Response"]["TotalCount"], 12, "{response}");
+    assert_eq!(
+        response["Response"]["InstanceSet"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}

@@ -3,13 +3,13 @@
 //!
 //! A call names its action in one of two ways: TC3 puts `X-TC-Action`,
 //! `X-TC-Version` and `X-TC-Region` in headers (the action's parameters in
-//! a JSON body, or for a GET in the query); an HmacSHA1 / HmacSHA256
+//! a JSON body, a form-encoded one, or for a GET in the query); an HmacSHA1 / HmacSHA256
 //! signature puts `Action`, `Version`, `Region` among the form-encoded
 //! parameters, beside the action's own.
 
+use http::HeaderName;
 use http::header::{AUTHORIZATION, HOST};
 use http::request::Parts;
-use http::{HeaderName, Method};
 
 use super::params::RawParams;
 use super::reply::ApiFailure;
@@ -81,9 +81,10 @@ impl Named {
                 params: RawParams::Form(own),
             });
         }
+        // A GET's query, or a form-encoded POST body; else JSON.
         let params = match form {
-            Some(form) if parts.method == Method::GET => RawParams::Form(form),
-            _ => RawParams::Json(body.clone()),
+            Some(form) => RawParams::Form(form),
+            None => RawParams::Json(body.clone()),
         };
         Ok(Self {
             action: header(parts, &X_TC_ACTION)?.map(str::to_owned),
