@@ -149,6 +149,8 @@ mod macros;
 
 pub mod action;
 mod code;
+#[cfg(feature = "sign")]
+mod date;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod envelope;

@@ -5,6 +5,10 @@ use http::header::CONTENT_TYPE;
 
 const EVENT_STREAM: &[u8] = b"text/event-stream";
 
+/// The Content-Type of form-encoded parameters, exactly as the official SDKs
+/// send it with a GET (the signature covers it).
+pub(crate) const FORM_URLENCODED: &str = "application/x-www-form-urlencoded";
+
 /// Media types whose bodies are passed through unread.
 const STREAMING: &[&[u8]] = &[EVENT_STREAM, b"application/octet-stream"];
 

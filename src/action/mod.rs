@@ -13,6 +13,7 @@
 
 pub mod header;
 pub(crate) mod media_type;
+mod query;
 mod read_only;
 mod request;
 mod service_name;
