@@ -45,7 +45,7 @@ type Classifier = Arc<dyn Fn(&Error) -> RetryClass + Send + Sync>;
 /// | [`transient_backoff`](Self::transient_backoff) | base 100 ms, cap 5 s |
 /// | [`budget`](Self::budget) | [`RetryBudget::new`]: 20% of the requests, at least 5 per second, at most 10 saved |
 ///
-/// A response that succeeds keeps the [`RequestId`] of its own attempt and
+/// A response that succeeds keeps the [`RequestId`](crate::RequestId) of its own attempt and
 /// gains an [`Attempts`] extension. An error is returned as the last attempt
 /// produced it, with the attempt count and the reason the policy stopped in
 /// [`Error::retry_stopped`], which its `Display` ends with.
