@@ -55,7 +55,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub enum Error {
     /// The API answered with `Response.Error`.
     Api(ApiError),
-    /// The inner service (the transport) failed before a response arrived.
+    /// The inner service (the transport) failed before a response arrived,
+    /// or a middleware under the retry policy failed the attempt (a
+    /// per-attempt timeout, its cause the `Elapsed`).
     Transport(TransportError),
     /// Reading the response body failed midway.
     Body(BodyError),

@@ -30,7 +30,7 @@
 //! connector such as hyper-rustls' for the client.
 //!
 //! ```
-//! # #[cfg(feature = "emulator")]
+//! # #[cfg(all(feature = "emulator", feature = "retry"))]
 //! # #[tokio::main]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 //! use std::time::Duration;
@@ -89,7 +89,7 @@
 //! }
 //! # Ok(())
 //! # }
-//! # #[cfg(not(feature = "emulator"))]
+//! # #[cfg(not(all(feature = "emulator", feature = "retry")))]
 //! # fn main() {}
 //! ```
 //!
