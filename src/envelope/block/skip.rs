@@ -316,6 +316,23 @@ mod tests {
     }
 
     #[test]
+    fn outside_strings_only_the_bytes_of_literals_and_numbers_pass() {
+        let made_of = b"0123456789+-.Eaeflnrstu";
+        for byte in 0..=u8::MAX {
+            if b"\"{}[]:, \t\n\r".contains(&byte) {
+                continue;
+            }
+            let text = [b'[', byte, b']'];
+            let expected = if made_of.contains(&byte) {
+                Ok(3)
+            } else {
+                Err(1)
+            };
+            assert_eq!(skip(&text), expected, "{byte:#04x}");
+        }
+    }
+
+    #[test]
     fn every_byte_outside_strings_is_checked_at_every_place() {
         // A byte no token is made of, at every offset of a long array, so
         // that it falls at each place of a block.
