@@ -94,6 +94,7 @@ pub mod sign;
 #[cfg(feature = "sse")]
 pub mod sse;
 mod text;
+pub mod trace;
 
 pub use code::{Category, Code};
 pub use envelope::{Envelope, EnvelopeBody, EnvelopeLayer};

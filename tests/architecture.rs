@@ -57,7 +57,15 @@ fn room_of(path: &Path) -> String {
 
 #[test]
 fn the_core_and_the_vocabulary_import_no_layer() {
-    let core = ["error", "code", "retry_class", "request_id", "text", "macros", "action"];
+    let core = [
+        "error",
+        "code",
+        "retry_class",
+        "request_id",
+        "text",
+        "macros",
+        "action",
+    ];
     let mut checked = 0;
     for (path, text) in sources(&src()) {
         let room = room_of(&path);
