@@ -101,7 +101,7 @@ pub(crate) fn attempt_span<B>(request: &Request<B>, resends: Option<u32>) -> Spa
     span.record("otel.name", method);
     span.record("http.request.method", method);
     if let Some(resends) = resends.filter(|resends| *resends > 0) {
-        span.record("http.request.resend_count", resends);
+        span.record("http.request.resend_count", i64::from(resends));
     }
     record_server(&span, request);
     span
@@ -120,7 +120,7 @@ fn record_server<B>(span: &Span, request: &Request<B>) {
         _ => None,
     });
     if let Some(port) = port {
-        span.record("server.port", port);
+        span.record("server.port", i64::from(port));
     }
 }
 
@@ -132,14 +132,14 @@ pub(crate) fn record_result<RB>(span: &Span, result: &Result<Response<RB>, Error
     }
     match result {
         Ok(response) => {
-            span.record("http.response.status_code", response.status().as_u16());
+            span.record("http.response.status_code", i64::from(response.status().as_u16()));
             if let Some(request_id) = response.extensions().get::<RequestId>() {
                 span.record("tencentcloud.request_id", request_id.as_str());
             }
         }
         Err(error) => {
             if let Some(status) = error.status() {
-                span.record("http.response.status_code", status.as_u16());
+                span.record("http.response.status_code", i64::from(status.as_u16()));
             }
             if let Some(request_id) = error.request_id() {
                 span.record("tencentcloud.request_id", request_id.as_str());
