@@ -110,6 +110,14 @@ where
     }
 }
 
+/// One test at a time: tracing caches per callsite whether any subscriber
+/// wants it, and a test's thread-local subscriber can lose that race
+/// against another test's thread hitting the callsite at the same time.
+async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    SERIAL.lock().await
+}
+
 /// Spans exported by the OpenTelemetry SDK while the guard lives.
 struct Otel {
     provider: SdkTracerProvider,
@@ -127,9 +135,6 @@ impl Otel {
         let subscriber = tracing_subscriber::registry()
             .with(tracing_opentelemetry::layer().with_tracer(tracer));
         let guard = tracing::subscriber::set_default(subscriber);
-        // A callsite first hit on another test's thread, while no
-        // subscriber was registered, may have cached "never".
-        tracing::callsite::rebuild_interest_cache();
         Self {
             provider,
             exporter,
@@ -165,6 +170,7 @@ fn int(span: &SpanData, key: &str) -> Option<i64> {
 
 #[tokio::test(start_paused = true)]
 async fn a_call_throttled_twice_is_one_call_span_over_three_attempt_spans() {
+    let _serial = one_at_a_time().await;
     let otel = Otel::install();
     let emulator = emulator();
     emulator.inject(
@@ -256,6 +262,7 @@ async fn a_call_throttled_twice_is_one_call_span_over_three_attempt_spans() {
 
 #[tokio::test(start_paused = true)]
 async fn the_rate_limiters_wait_is_in_the_attempt_span() {
+    let _serial = one_at_a_time().await;
     let otel = Otel::install();
     let emulator = emulator();
     let limiter = AdaptiveRateLimitLayer::new();
@@ -283,6 +290,7 @@ async fn the_rate_limiters_wait_is_in_the_attempt_span() {
 
 #[tokio::test(start_paused = true)]
 async fn an_error_sets_error_type_and_the_span_status() {
+    let _serial = one_at_a_time().await;
     let otel = Otel::install();
     let emulator = emulator();
     let limiter = AdaptiveRateLimitLayer::new();
@@ -343,6 +351,7 @@ async fn an_error_sets_error_type_and_the_span_status() {
 
 #[tokio::test(start_paused = true)]
 async fn no_exported_span_holds_the_key_the_token_or_a_signature() {
+    let _serial = one_at_a_time().await;
     let otel = Otel::install();
     let emulator = emulator();
     emulator.inject(
@@ -404,6 +413,7 @@ fn sample(scrape: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
 
 #[tokio::test(start_paused = true)]
 async fn a_prometheus_scrape_shows_what_a_scripted_run_did() {
+    let _serial = one_at_a_time().await;
     // A port for the exporter's listener, which does not say the one it got.
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
