@@ -126,10 +126,14 @@ fn record_server<B>(span: &Span, request: &Request<B>) {
 
 /// The outcome of an attempt or a call: status code, RequestId, and for an
 /// error its type, retry class and the span's error status.
+#[inline]
 pub(crate) fn record_result<RB>(span: &Span, result: &Result<Response<RB>, Error>) {
-    if span.is_disabled() {
-        return;
+    if !span.is_disabled() {
+        record_enabled(span, result);
     }
+}
+
+fn record_enabled<RB>(span: &Span, result: &Result<Response<RB>, Error>) {
     match result {
         Ok(response) => {
             span.record("http.response.status_code", i64::from(response.status().as_u16()));

@@ -52,6 +52,7 @@ pin_project! {
 }
 
 impl<F> CallFuture<F> {
+    #[inline]
     pub(crate) fn new(inner: F, span: Span, tally: Option<Tally>) -> Self {
         Self {
             inner,
@@ -69,6 +70,7 @@ where
 {
     type Output = F::Output;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let _entered = this.span.enter();
@@ -105,6 +107,7 @@ pin_project! {
 }
 
 impl<F> AttemptFuture<F> {
+    #[inline]
     pub(crate) fn new(inner: F, span: Span, tally: Option<Tally>, metrics: AttemptMetrics) -> Self {
         Self {
             inner,
@@ -122,6 +125,7 @@ where
 {
     type Output = F::Output;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let _entered = this.span.enter();

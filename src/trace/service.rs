@@ -68,6 +68,7 @@ where
         self.inner.poll_ready(cx)
     }
 
+    #[inline]
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         let span = attributes::call_span(&request);
         #[cfg(feature = "metrics")]
@@ -79,7 +80,9 @@ where
             request.extensions_mut().insert(tally.clone());
         }
         // The first attempt is made here: its span's parent is this one.
-        let future = span.in_scope(|| self.inner.call(request));
+        let entered = span.enter();
+        let future = self.inner.call(request);
+        drop(entered);
         CallFuture::new(future, span, tally)
     }
 }
@@ -140,6 +143,7 @@ where
         self.inner.poll_ready(cx)
     }
 
+    #[inline]
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let tally = request.extensions().get::<Tally>().cloned();
         let (before, last_failure) = match &tally {
@@ -163,7 +167,9 @@ where
             let retried = last_failure.filter(|_| before.is_some_and(|before| before > 0));
             (labels, retried)
         };
-        let future = span.in_scope(|| self.inner.call(request));
+        let entered = span.enter();
+        let future = self.inner.call(request);
+        drop(entered);
         AttemptFuture::new(future, span, tally, metrics)
     }
 }
