@@ -22,13 +22,13 @@ use serde_json::json;
 use tokio::task::JoinSet;
 use tower::retry::RetryLayer;
 use tower::{ServiceBuilder, ServiceExt};
+use tower_tencentcloud::EnvelopeLayer;
 use tower_tencentcloud::action::ActionRequest;
 use tower_tencentcloud::emulator::{Emulator, Fault, Injection};
 use tower_tencentcloud::ratelimit::AdaptiveRateLimitLayer;
 use tower_tencentcloud::retry::RetryPolicy;
 use tower_tencentcloud::sign::{Credentials, SignLayer};
 use tower_tencentcloud::trace::{AttemptLayer, CallLayer};
-use tower_tencentcloud::EnvelopeLayer;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -72,8 +72,15 @@ async fn main() -> Result<(), BoxError> {
     };
 
     // 4. A call throttled twice, then answered.
-    emulator.inject(Injection::new(Fault::Throttled).action("DescribeInstances").times(2));
-    client.clone().oneshot(cvm("DescribeInstances", json!({"Limit": 5}))?).await?;
+    emulator.inject(
+        Injection::new(Fault::Throttled)
+            .action("DescribeInstances")
+            .times(2),
+    );
+    client
+        .clone()
+        .oneshot(cvm("DescribeInstances", json!({"Limit": 5}))?)
+        .await?;
 
     // 5. Three seconds of 8 callers against a limit of 10 a second.
     let mut callers = JoinSet::new();
@@ -85,8 +92,9 @@ async fn main() -> Result<(), BoxError> {
             let mut request = request;
             while tokio::time::Instant::now() < end {
                 let next = request.clone();
+                // A call whose retries ran out is counted; the caller pauses.
                 if client.clone().oneshot(request).await.is_err() {
-                    break;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 request = next;
             }
@@ -95,7 +103,10 @@ async fn main() -> Result<(), BoxError> {
     callers.join_all().await;
 
     // 6. A call the API refuses: counted by its code's category.
-    let refused = client.clone().oneshot(cvm("DescribeRegions", json!({"Bogus": 1}))?).await;
+    let refused = client
+        .clone()
+        .oneshot(cvm("DescribeRegions", json!({"Bogus": 1}))?)
+        .await;
     println!("refused: {}\n", refused.unwrap_err());
 
     // 7. One scrape, over HTTP, as Prometheus would take it.

@@ -61,11 +61,8 @@ fn client(
     emulator: &EmulatorService,
     limiter: &AdaptiveRateLimitLayer,
     seen: &Seen,
-) -> impl Service<
-    Request<Full<Bytes>>,
-    Response = Response<EnvelopeBody<EmulatorBody>>,
-    Error = Error,
-> + Clone
+) -> impl Service<Request<Full<Bytes>>, Response = Response<EnvelopeBody<EmulatorBody>>, Error = Error>
++ Clone
 + use<> {
     let emulator = emulator.clone();
     let seen = seen.clone();
@@ -94,7 +91,10 @@ async fn cut_the_rate<S>(client: &S, emulator: &EmulatorService, action: &str)
 where
     S: Service<Request<Full<Bytes>>, Error = Error> + Clone,
 {
-    for (n, throttled) in [true, false, true, false, false, false].into_iter().enumerate() {
+    for (n, throttled) in [true, false, true, false, false, false]
+        .into_iter()
+        .enumerate()
+    {
         if throttled {
             emulator.inject(Injection::new(Fault::Throttled).action(action));
         }
@@ -132,8 +132,8 @@ impl Otel {
             .with_simple_exporter(exporter.clone())
             .build();
         let tracer = provider.tracer("trace-test");
-        let subscriber = tracing_subscriber::registry()
-            .with(tracing_opentelemetry::layer().with_tracer(tracer));
+        let subscriber =
+            tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(tracer));
         let guard = tracing::subscriber::set_default(subscriber);
         Self {
             provider,
@@ -206,7 +206,11 @@ async fn a_call_throttled_twice_is_one_call_span_over_three_attempt_spans() {
         ("tencentcloud.api_version", "2017-03-12"),
         ("tencentcloud.request_id", request_id.as_str()),
     ] {
-        assert_eq!(text(call, key).as_deref(), Some(value), "{key} of {call:#?}");
+        assert_eq!(
+            text(call, key).as_deref(),
+            Some(value),
+            "{key} of {call:#?}"
+        );
     }
     assert_eq!(int(call, "server.port"), Some(8443));
     assert_eq!(int(call, "http.response.status_code"), Some(200));
@@ -224,8 +228,14 @@ async fn a_call_throttled_twice_is_one_call_span_over_three_attempt_spans() {
             call.span_context.trace_id()
         );
         assert_eq!(attempt.span_kind, SpanKind::Client);
-        assert_eq!(text(attempt, "http.request.method").as_deref(), Some("POST"));
-        assert_eq!(text(attempt, "server.address").as_deref(), Some("127.0.0.1"));
+        assert_eq!(
+            text(attempt, "http.request.method").as_deref(),
+            Some("POST")
+        );
+        assert_eq!(
+            text(attempt, "server.address").as_deref(),
+            Some("127.0.0.1")
+        );
         assert_eq!(int(attempt, "server.port"), Some(8443));
         assert_eq!(int(attempt, "http.response.status_code"), Some(200));
         // The first attempt is no resend.
@@ -322,7 +332,10 @@ async fn an_error_sets_error_type_and_the_span_status() {
         .find(|span| span.name == "cvm/DescribeRegions")
         .unwrap();
     assert_eq!(text(run, "error.type").as_deref(), Some("UnknownParameter"));
-    assert_eq!(text(run, "tencentcloud.retry_class").as_deref(), Some("never"));
+    assert_eq!(
+        text(run, "tencentcloud.retry_class").as_deref(),
+        Some("never")
+    );
     assert_eq!(
         text(run, "tencentcloud.request_id").as_deref(),
         Some(err.request_id().unwrap().as_str())
@@ -441,7 +454,13 @@ async fn a_prometheus_scrape_shows_what_a_scripted_run_did() {
         .oneshot(cvm("DescribeInstances", json!({"Limit": 2})))
         .await
         .unwrap();
-    let size = response.into_body().collect().await.unwrap().to_bytes().len();
+    let size = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .len();
     cut_the_rate(&client, &emulator, "DescribeZones").await;
     let rate = limiter
         .rate(&RateKey::from_request(&cvm("DescribeZones", json!({}))))
@@ -528,7 +547,11 @@ async fn a_prometheus_scrape_shows_what_a_scripted_run_did() {
         2.0,
     );
     assert_eq!(
-        sample(&scrape, "tencentcloud_throttled_total", &[("action", "DescribeRegions")]),
+        sample(
+            &scrape,
+            "tencentcloud_throttled_total",
+            &[("action", "DescribeRegions")]
+        ),
         None
     );
     expect(
@@ -552,7 +575,11 @@ async fn a_prometheus_scrape_shows_what_a_scripted_run_did() {
         1.0,
     );
     expect("tencentcloud_response_size_bytes_count", &instances, 1.0);
-    expect("tencentcloud_response_size_bytes_sum", &instances, size as f64);
+    expect(
+        "tencentcloud_response_size_bytes_sum",
+        &instances,
+        size as f64,
+    );
     expect(
         "tencentcloud_retries_total",
         &[("action", "DescribeZones"), ("reason", "throttled")],

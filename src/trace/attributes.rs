@@ -136,7 +136,10 @@ pub(crate) fn record_result<RB>(span: &Span, result: &Result<Response<RB>, Error
 fn record_enabled<RB>(span: &Span, result: &Result<Response<RB>, Error>) {
     match result {
         Ok(response) => {
-            span.record("http.response.status_code", i64::from(response.status().as_u16()));
+            span.record(
+                "http.response.status_code",
+                i64::from(response.status().as_u16()),
+            );
             if let Some(request_id) = response.extensions().get::<RequestId>() {
                 span.record("tencentcloud.request_id", request_id.as_str());
             }

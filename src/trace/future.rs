@@ -77,7 +77,8 @@ where
         let result = ready!(this.inner.poll(cx));
         attributes::record_result(this.span, &result);
         if let Some(tally) = this.tally.as_ref() {
-            this.span.record("tencentcloud.attempts", i64::from(tally.attempts()));
+            this.span
+                .record("tencentcloud.attempts", i64::from(tally.attempts()));
             #[cfg(feature = "metrics")]
             super::metrics::call_done(tally.labels(), this.started.0.elapsed(), &result);
         }
