@@ -84,12 +84,12 @@ mod tests {
 
     #[test]
     fn labels_are_names_or_other() {
-        assert_eq!(bounded(Some("DescribeInstances")), "DescribeInstances");
-        assert_eq!(bounded(None), "unknown");
-        assert_eq!(bounded(Some("")), "other");
-        assert_eq!(bounded(Some("a b")), "other");
-        assert_eq!(bounded(Some("ins-1\n")), "other");
-        assert_eq!(bounded(Some(&"A".repeat(MAX_LABEL_LEN + 1))), "other");
+        assert_eq!(&*bounded(Some("DescribeInstances")), "DescribeInstances");
+        assert_eq!(&*bounded(None), "unknown");
+        assert_eq!(&*bounded(Some("")), "other");
+        assert_eq!(&*bounded(Some("a b")), "other");
+        assert_eq!(&*bounded(Some("ins-1\n")), "other");
+        assert_eq!(&*bounded(Some(&"A".repeat(MAX_LABEL_LEN + 1))), "other");
         assert_eq!(
             bounded(Some(&"A".repeat(MAX_LABEL_LEN))).len(),
             MAX_LABEL_LEN

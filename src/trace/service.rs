@@ -154,10 +154,9 @@ where
             None => (None, None),
         };
         let span = attributes::attempt_span(&request, before);
+        // Without metrics, nobody counts retries by their reason.
         #[cfg(not(feature = "metrics"))]
-        let metrics = {
-            let _ = last_failure;
-        };
+        let _ = last_failure;
         #[cfg(feature = "metrics")]
         let metrics = {
             let labels = match &tally {
@@ -170,6 +169,14 @@ where
         let entered = span.enter();
         let future = self.inner.call(request);
         drop(entered);
-        AttemptFuture::new(future, span, tally, metrics)
+        AttemptFuture::new(
+            future,
+            span,
+            tally,
+            #[cfg(feature = "metrics")]
+            metrics,
+            #[cfg(not(feature = "metrics"))]
+            (),
+        )
     }
 }
