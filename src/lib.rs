@@ -67,6 +67,9 @@
 //!   stack against it.
 //! - `reqwest`: `reqwest::ReqwestService`, a `reqwest::Client` as the
 //!   transport under the same layers.
+//! - `metrics`: call, attempt and rate-limiter metrics through the
+//!   `metrics` facade, recorded by [`trace::CallLayer`] and
+//!   [`trace::AttemptLayer`] (whose spans need no feature).
 
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
