@@ -3,7 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use http::Response;
 use http_body::Body;
@@ -74,15 +74,18 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let _entered = this.span.enter();
-        let result = ready!(this.inner.poll(cx));
-        attributes::record_result(this.span, &result);
-        if let Some(tally) = this.tally.as_ref() {
-            this.span
-                .record("tencentcloud.attempts", i64::from(tally.attempts()));
-            #[cfg(feature = "metrics")]
-            super::metrics::call_done(tally.labels(), this.started.0.elapsed(), &result);
+        // Returned as polled, so that the result is not moved once more.
+        let poll = this.inner.poll(cx);
+        if let Poll::Ready(result) = &poll {
+            attributes::record_result(this.span, result);
+            if let Some(tally) = this.tally.as_ref() {
+                this.span
+                    .record("tencentcloud.attempts", i64::from(tally.attempts()));
+                #[cfg(feature = "metrics")]
+                super::metrics::call_done(tally.labels(), this.started.0.elapsed(), result);
+            }
         }
-        Poll::Ready(result)
+        poll
     }
 }
 
@@ -130,17 +133,19 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let _entered = this.span.enter();
-        let result = ready!(this.inner.poll(cx));
-        attributes::record_result(this.span, &result);
-        if let (Some(tally), Err(error)) = (this.tally.as_ref(), &result) {
-            tally.failed(error.retry_class());
+        let poll = this.inner.poll(cx);
+        if let Poll::Ready(result) = &poll {
+            attributes::record_result(this.span, result);
+            if let (Some(tally), Err(error)) = (this.tally.as_ref(), result) {
+                tally.failed(error.retry_class());
+            }
+            #[cfg(feature = "metrics")]
+            {
+                let (labels, retried) = this.metrics;
+                super::metrics::attempt_done(labels, this.started.0.elapsed(), result, *retried);
+            }
         }
-        #[cfg(feature = "metrics")]
-        {
-            let (labels, retried) = this.metrics;
-            super::metrics::attempt_done(labels, this.started.0.elapsed(), &result, *retried);
-        }
-        Poll::Ready(result)
+        poll
     }
 }
 
