@@ -80,6 +80,47 @@ fn through_layer(bencher: Bencher, body: Bytes) {
     });
 }
 
+/// A DescribeInstances request as `ActionRequest` makes it, without a body.
+fn action_request() -> http::Request<()> {
+    use tower_tencentcloud::action::ServiceName;
+    use tower_tencentcloud::action::header::{X_TC_ACTION, X_TC_REGION, X_TC_VERSION};
+    http::Request::post("https://cvm.tencentcloudapi.com/")
+        .header(X_TC_ACTION, "DescribeInstances")
+        .header(X_TC_VERSION, "2017-03-12")
+        .header(X_TC_REGION, "ap-guangzhou")
+        .extension(ServiceName::new("cvm"))
+        .body(())
+        .unwrap()
+}
+
+/// The envelope layer over the same inner service as [`through_layer`],
+/// with or without the trace layers around it (no subscriber, no
+/// recorder: what instrumentation costs when nobody listens).
+fn through_stack(bencher: Bencher, body: Bytes, traced: bool) {
+    use tower_tencentcloud::trace::{AttemptLayer, CallLayer};
+    let rt = runtime();
+    let inner = tower::service_fn(move |_: http::Request<()>| {
+        let response = response(&body);
+        async move { Ok::<_, Infallible>(response) }
+    });
+    let envelope = EnvelopeLayer::new().layer(inner);
+    let mut plain = envelope.clone();
+    let mut traced_stack = CallLayer::new().layer(AttemptLayer::new().layer(envelope));
+    bencher.bench_local(|| {
+        rt.block_on(async {
+            let request = action_request();
+            let outcome = if traced {
+                let ready = traced_stack.ready().await.unwrap();
+                ready.call(request).await
+            } else {
+                let ready = plain.ready().await.unwrap();
+                ready.call(request).await
+            };
+            black_box(outcome.map(|r| r.into_parts().0.extensions.len()).is_ok())
+        })
+    });
+}
+
 /// Calls the same inner service as [`through_layer`], collects the body as
 /// a client would, then looks for `Response.Error` with `find`: the same
 /// request, response and runtime, without the layer.
@@ -185,6 +226,25 @@ mod error {
     #[divan::bench]
     fn borrowed(bencher: Bencher) {
         into_borrowed(bencher, error_body());
+    }
+}
+
+/// The cost of `trace::CallLayer` and `trace::AttemptLayer` when no
+/// subscriber and no recorder is installed: `traced` over `plain`, 1 KiB.
+#[divan::bench_group]
+mod instrumentation {
+    use super::*;
+
+    #[divan::bench]
+    fn plain(bencher: Bencher) {
+        let body = success_body(1 << 10);
+        through_stack(bencher.counter(BytesCount::of_slice(&*body)), body, false);
+    }
+
+    #[divan::bench]
+    fn traced(bencher: Bencher) {
+        let body = success_body(1 << 10);
+        through_stack(bencher.counter(BytesCount::of_slice(&*body)), body, true);
     }
 }
 

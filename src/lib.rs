@@ -139,6 +139,9 @@
 //!   stack against it.
 //! - `reqwest`: `reqwest::ReqwestService`, a `reqwest::Client` as the
 //!   transport under the same layers.
+//! - `metrics`: call, attempt and rate-limiter metrics through the
+//!   `metrics` facade, recorded by [`trace::CallLayer`] and
+//!   [`trace::AttemptLayer`] (whose spans need no feature).
 
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
@@ -170,6 +173,7 @@ pub mod sign;
 #[cfg(feature = "sse")]
 pub mod sse;
 mod text;
+pub mod trace;
 pub mod typed_error;
 
 pub use code::{Category, Code};

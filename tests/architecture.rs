@@ -5,7 +5,15 @@
 
 use std::path::{Path, PathBuf};
 
-const LAYERS: &[&str] = &["sign", "retry", "sse", "ratelimit", "emulator", "reqwest"];
+const LAYERS: &[&str] = &[
+    "sign",
+    "retry",
+    "sse",
+    "ratelimit",
+    "emulator",
+    "reqwest",
+    "trace",
+];
 
 /// Every `.rs` file under `dir`, with its text.
 fn sources(dir: &Path) -> Vec<(PathBuf, String)> {
@@ -95,6 +103,7 @@ fn layers_import_only_what_the_architecture_allows() {
         ("ratelimit", &[]),
         ("envelope", &[]),
         ("reqwest", &[]),
+        ("trace", &[]),
     ];
     for (path, text) in sources(&src()) {
         let room = room_of(&path);

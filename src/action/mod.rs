@@ -17,6 +17,7 @@ mod query;
 mod read_only;
 mod request;
 mod service_name;
+pub mod telemetry;
 
 pub use read_only::is_read_only_action;
 pub use request::{ActionRequest, ActionRequestError, ActionRequestErrorKind, DEFAULT_ROOT_DOMAIN};

@@ -32,6 +32,9 @@ use std::time::Duration;
 pub enum Fault {
     /// An `InternalError` envelope (HTTP 200), as when a backend fails.
     InternalError,
+    /// A `RequestLimitExceeded` envelope (HTTP 200), as the rate limit
+    /// answers, whatever the caller's rate.
+    Throttled,
     /// An HTML `502 Bad Gateway` page without an envelope, as the gateway
     /// sends when it cannot reach the backend.
     BadGateway,

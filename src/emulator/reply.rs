@@ -48,6 +48,18 @@ impl ApiFailure {
              contact us with details by filing a ticket.",
         )
     }
+
+    /// The answer of the rate limit to a call of `action` beyond `limit`
+    /// calls per second.
+    pub(crate) fn request_limit_exceeded(limit: u32, action: &str) -> Self {
+        Self::new(
+            "RequestLimitExceeded",
+            format!(
+                "Your current request times exceed the frequency limit `{limit}` for a second \
+                 of `{action}`. Please reduce the frequency of calls."
+            ),
+        )
+    }
 }
 
 /// A RequestId in the API's form, a random UUID v4.

@@ -258,6 +258,10 @@ impl State {
             Some(Fault::InternalError) => {
                 return Ok(self.fail(entry, &request_id, &ApiFailure::internal_error(), now));
             }
+            Some(Fault::Throttled) => {
+                let throttled = ApiFailure::request_limit_exceeded(0, &admitted.action);
+                return Ok(self.fail(entry, &request_id, &throttled, now));
+            }
             Some(Fault::BadGateway) => {
                 entry.outcome = Outcome::BadGateway;
                 self.log.record(entry);
@@ -385,13 +389,7 @@ impl State {
 
         let secret_id = verified.secret_id().to_owned();
         if let Err(limit) = self.rate_limiter.acquire(&secret_id, &action) {
-            return Err(ApiFailure::new(
-                "RequestLimitExceeded",
-                format!(
-                    "Your current request times exceed the frequency limit `{limit}` for a second \
-                     of `{action}`. Please reduce the frequency of calls."
-                ),
-            ));
+            return Err(ApiFailure::request_limit_exceeded(limit, &action));
         }
         Ok(Admitted {
             secret_id,

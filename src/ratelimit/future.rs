@@ -13,6 +13,7 @@ use super::RateKey;
 use super::rates::{KeyState, Rates};
 use super::state::{Admission, Answer, Cut};
 use crate::Error;
+use crate::action::telemetry;
 
 pin_project! {
     /// The future of [`AdaptiveRateLimit`](super::AdaptiveRateLimit): the
@@ -37,6 +38,7 @@ pin_project! {
             service: S,
             request: Option<Request<B>>,
             reservation: Option<Reservation>,
+            since: Instant,
         },
         Sent {
             #[pin]
@@ -69,6 +71,7 @@ where
                 service,
                 request: Some(request),
                 reservation: Some(reservation),
+                since: Instant::now(),
             },
             feedback,
         }
@@ -90,6 +93,7 @@ where
                     service,
                     request,
                     reservation,
+                    since,
                 } => {
                     ready!(sleep.as_mut().poll(cx));
                     let held = reservation
@@ -109,6 +113,7 @@ where
                     let request = request
                         .take()
                         .expect("ResponseFuture polled after completion");
+                    this.feedback.waited(since.elapsed());
                     let future = service.call(request);
                     this.state.set(State::Sent { future });
                 }
@@ -230,5 +235,22 @@ impl Feedback {
         if let Some(Cut { from, to }) = cut {
             tracing::debug!(key = %self.key, from, to, "throttled: rate cut");
         }
+        #[cfg(feature = "metrics")]
+        if self.state.is_some() || answer == Answer::Throttled {
+            let rate = self.rates.get(&self.key).and_then(|state| state.rate());
+            if let Some(rate) = rate {
+                metrics::gauge!(telemetry::RATE_LIMIT_RATE, "action" => telemetry::bounded(self.key.action()))
+                    .set(rate);
+            }
+        }
+    }
+
+    /// Reports a wait for a token: into the current span (the attempt's,
+    /// under `trace::AttemptLayer`) and, with `metrics`, a histogram.
+    fn waited(&self, waited: std::time::Duration) {
+        tracing::Span::current().record(telemetry::RATE_LIMIT_WAIT_FIELD, waited.as_secs_f64());
+        #[cfg(feature = "metrics")]
+        metrics::histogram!(telemetry::RATE_LIMIT_WAIT, "action" => telemetry::bounded(self.key.action()))
+            .record(waited);
     }
 }
