@@ -125,16 +125,16 @@ impl Error {
     ///     Ok::<_, std::convert::Infallible>(http::Response::new(body.to_owned()))
     /// });
     /// let service = ServiceBuilder::new()
-    ///     .layer(RetryLayer::new(RetryPolicy::default().max_attempts(3)))
+    ///     .layer(RetryLayer::new(RetryPolicy::default().max_throttled_retries(2)))
     ///     .layer(EnvelopeLayer::new())
     ///     .service(client);
     /// let request = http::Request::new(String::from("{}"));
     /// let err = service.oneshot(request).await.unwrap_err();
     /// let stopped = err.retry_stopped().unwrap();
-    /// assert_eq!((stopped.attempts(), stopped.reason()), (3, StopReason::AttemptsExhausted));
+    /// assert_eq!((stopped.attempts(), stopped.reason()), (3, StopReason::ThrottledRetriesExhausted));
     /// assert_eq!(
     ///     err.to_string(),
-    ///     "RequestLimitExceeded: slow down (RequestId: r) (after 3 attempts: attempt limit reached)"
+    ///     "RequestLimitExceeded: slow down (RequestId: r) (after 3 attempts: throttled retry limit reached)"
     /// );
     /// # }
     /// ```
@@ -756,6 +756,7 @@ struct NotEnvelopeInner {
     body_prefix: Bytes,
     reason: DecodeError,
     retry_stopped: Option<RetryStopped>,
+    headers: HeaderMap,
 }
 
 impl NotEnvelope {
@@ -780,6 +781,7 @@ impl NotEnvelope {
             body_prefix: body.slice(..body.len().min(BODY_PREFIX_LEN)),
             reason,
             retry_stopped: None,
+            headers: headers.clone(),
         }))
     }
 
@@ -798,6 +800,11 @@ impl NotEnvelope {
     /// decompressed it.
     pub fn content_encoding(&self) -> Option<&HeaderValue> {
         self.0.content_encoding.as_ref()
+    }
+
+    /// The headers of the response (`Retry-After` of a 429 page, for one).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.0.headers
     }
 
     /// The first bytes of the body (at most [`BODY_PREFIX_LEN`]).

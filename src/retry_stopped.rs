@@ -76,6 +76,14 @@ pub enum StopReason {
     ClockSkewAgain,
     /// The policy's maximum number of attempts was reached.
     AttemptsExhausted,
+    /// The policy's maximum number of retries after throttling was reached.
+    ThrottledRetriesExhausted,
+    /// The response's `Retry-After` asks for a longer wait than the
+    /// backoff's cap allows.
+    RetryAfterBeyondCap,
+    /// The wait before the next attempt would end after the request's
+    /// [`Deadline`](crate::action::Deadline).
+    DeadlineReached,
     /// The retry budget shared by the policy's clones had no token left.
     BudgetExhausted,
 }
@@ -87,6 +95,9 @@ impl fmt::Display for StopReason {
             Self::NotReplaySafe => "transient failure of a request not safe to replay",
             Self::ClockSkewAgain => "signature expired again after a retry",
             Self::AttemptsExhausted => "attempt limit reached",
+            Self::ThrottledRetriesExhausted => "throttled retry limit reached",
+            Self::RetryAfterBeyondCap => "Retry-After beyond the backoff's cap",
+            Self::DeadlineReached => "the wait would pass the deadline",
             Self::BudgetExhausted => "retry budget exhausted",
         })
     }

@@ -306,10 +306,7 @@ fn action(action: &str) -> Request<String> {
 #[tokio::test(start_paused = true)]
 async fn the_error_of_a_retried_call_says_how_many_attempts_and_why_they_stopped() {
     // Attempts ran out.
-    let (service, calls) = retried(
-        RetryPolicy::default().max_attempts(3),
-        "RequestLimitExceeded",
-    );
+    let (service, calls) = retried(RetryPolicy::default().max_attempts(3), "InternalError");
     let err = service.oneshot(action("DescribeZones")).await.unwrap_err();
     let stopped = err.retry_stopped().unwrap();
     assert_eq!(
@@ -319,7 +316,19 @@ async fn the_error_of_a_retried_call_says_how_many_attempts_and_why_they_stopped
     assert_eq!(calls.load(Ordering::SeqCst), 3);
     assert_eq!(
         err.to_string(),
-        "RequestLimitExceeded: m (RequestId: r-2) (after 3 attempts: attempt limit reached)"
+        "InternalError: m (RequestId: r-2) (after 3 attempts: attempt limit reached)"
+    );
+
+    // Throttled retries ran out.
+    let (service, calls) = retried(
+        RetryPolicy::default().max_throttled_retries(2),
+        "RequestLimitExceeded",
+    );
+    let err = service.oneshot(action("DescribeZones")).await.unwrap_err();
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    assert_eq!(
+        err.to_string(),
+        "RequestLimitExceeded: m (RequestId: r-2) (after 3 attempts: throttled retry limit reached)"
     );
 
     // The budget ran out: one saved token, nothing more trickles in.
@@ -328,7 +337,7 @@ async fn the_error_of_a_retried_call_says_how_many_attempts_and_why_they_stopped
         .min_per_second(0)
         .max_tokens(1);
     let policy = RetryPolicy::default().max_attempts(10).budget(budget);
-    let (service, calls) = retried(policy, "RequestLimitExceeded");
+    let (service, calls) = retried(policy, "InternalError");
     let err = service.oneshot(action("DescribeZones")).await.unwrap_err();
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     assert_eq!(
@@ -337,7 +346,7 @@ async fn the_error_of_a_retried_call_says_how_many_attempts_and_why_they_stopped
     );
     assert_eq!(
         err.to_string(),
-        "RequestLimitExceeded: m (RequestId: r-1) (after 2 attempts: retry budget exhausted)"
+        "InternalError: m (RequestId: r-1) (after 2 attempts: retry budget exhausted)"
     );
 
     // A write that may have run is not replayed.

@@ -54,7 +54,7 @@ async fn every_retry_event_is_one_line_whatever_the_gateway_sends() {
     let client = ServiceBuilder::new()
         .layer(RetryLayer::new(
             RetryPolicy::default()
-                .max_attempts(3)
+                .max_throttled_retries(2)
                 .throttled_backoff(backoff, backoff),
         ))
         .layer(EnvelopeLayer::new())
