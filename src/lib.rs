@@ -156,6 +156,8 @@ pub mod emulator;
 pub mod envelope;
 mod error;
 mod escape;
+#[cfg(feature = "failover")]
+pub mod failover;
 #[cfg(feature = "ratelimit")]
 pub mod ratelimit;
 mod request_id;

@@ -1,6 +1,7 @@
 //! The vocabulary of an API call, shared by every layer: the `X-TC-*`
-//! header names, [`ActionRequest`], the [`ServiceName`] extension, what an
-//! action's name says about it, and which media types are streams.
+//! header names, [`ActionRequest`] and its [`Endpoint`], the
+//! [`ServiceName`] extension, what an action's name says about it, the
+//! [`Idempotent`] marker, and which media types are streams.
 //!
 //! ```
 //! use tower_tencentcloud::action::{ActionRequest, header, is_read_only_action};
@@ -11,13 +12,17 @@
 //! # Ok::<_, tower_tencentcloud::action::ActionRequestError>(())
 //! ```
 
+mod endpoint;
 pub mod header;
+mod idempotent;
 pub(crate) mod media_type;
 mod query;
 mod read_only;
 mod request;
 mod service_name;
 
+pub use endpoint::{DEFAULT_ROOT_DOMAIN, DOMAIN_RING, Endpoint, domain_ring};
+pub use idempotent::Idempotent;
 pub use read_only::is_read_only_action;
-pub use request::{ActionRequest, ActionRequestError, ActionRequestErrorKind, DEFAULT_ROOT_DOMAIN};
+pub use request::{ActionRequest, ActionRequestError, ActionRequestErrorKind};
 pub use service_name::ServiceName;

@@ -35,8 +35,8 @@ mod give_up;
 mod idempotency;
 mod policy;
 
+pub use crate::action::Idempotent;
 pub use attempts::Attempts;
 pub use budget::RetryBudget;
 pub use delay::RetryDelay;
-pub use idempotency::Idempotent;
 pub use policy::RetryPolicy;
