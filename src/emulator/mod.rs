@@ -123,6 +123,7 @@ mod auth;
 mod body;
 mod config;
 mod cvm;
+mod endpoints;
 mod faults;
 mod log;
 mod params;
@@ -134,6 +135,7 @@ mod stream;
 
 pub use body::EmulatorBody;
 pub use config::EmulatorBuilder;
+pub use endpoints::{EmulatorEndpoints, EndpointFault};
 pub use faults::{Fault, Injection};
 pub use log::{Log, LogEntry, Outcome};
 pub use server::Emulator;

@@ -541,7 +541,9 @@ mod tests {
         prop_oneof![
             3 => Just(Op::Admit),
             4 => (any::<usize>(), outcome).prop_map(|(index, outcome)| Op::Finish(index, outcome)),
-            1 => (0u64..40_000).prop_map(|ms| Op::Wait(Duration::from_millis(ms))),
+            // Mostly within a bucket (6 s), sometimes across the window.
+            2 => (0u64..7_000).prop_map(|ms| Op::Wait(Duration::from_millis(ms))),
+            1 => (0u64..70_000).prop_map(|ms| Op::Wait(Duration::from_millis(ms))),
         ]
     }
 
