@@ -5,7 +5,15 @@
 
 use std::path::{Path, PathBuf};
 
-const LAYERS: &[&str] = &["sign", "retry", "sse", "ratelimit", "emulator", "reqwest"];
+const LAYERS: &[&str] = &[
+    "sign",
+    "retry",
+    "sse",
+    "ratelimit",
+    "failover",
+    "emulator",
+    "reqwest",
+];
 
 /// Every `.rs` file under `dir`, with its text.
 fn sources(dir: &Path) -> Vec<(PathBuf, String)> {
@@ -93,6 +101,7 @@ fn layers_import_only_what_the_architecture_allows() {
         ("sign", &[]),
         ("retry", &[]),
         ("ratelimit", &[]),
+        ("failover", &[]),
         ("envelope", &[]),
         ("reqwest", &[]),
     ];

@@ -55,19 +55,19 @@ pub enum EndpointFault {
 /// ```
 /// use tower_tencentcloud::emulator::{EmulatorBuilder, EmulatorEndpoints, EndpointFault};
 ///
-/// # #[tokio::main(flavor = "current_thread")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
 /// # async fn main() -> std::io::Result<()> {
 /// let endpoints = EmulatorEndpoints::start(EmulatorBuilder::new(), 2).await?;
-/// let primary = endpoints.endpoint(0).unwrap();
-/// endpoints.fault(0, EndpointFault::Refuse);
-/// // Nothing listens on the primary's port any more.
 /// let addr = endpoints.addr(0).unwrap();
-/// # tokio::task::yield_now().await;
+/// assert_eq!(endpoints.endpoint(0).unwrap(), format!("http://{addr}"));
+///
+/// endpoints.fault(0, EndpointFault::Refuse);
+/// # tokio::time::sleep(std::time::Duration::from_millis(1)).await; // the endpoint's task acts
 /// assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+///
 /// endpoints.recover(0);
-/// # tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+/// # tokio::time::sleep(std::time::Duration::from_millis(1)).await;
 /// assert!(tokio::net::TcpStream::connect(addr).await.is_ok());
-/// # drop(primary);
 /// # Ok(())
 /// # }
 /// ```
@@ -259,7 +259,9 @@ async fn connection(
         async move {
             let fault = *mode.borrow_and_update();
             if fault == Some(EndpointFault::Hang) {
-                let lifted = mode.wait_for(|fault| *fault != Some(EndpointFault::Hang)).await;
+                let lifted = mode
+                    .wait_for(|fault| *fault != Some(EndpointFault::Hang))
+                    .await;
                 if lifted.is_err() {
                     return Err(io::Error::other("the endpoint stopped"));
                 }
