@@ -23,6 +23,7 @@ use tower_tencentcloud::emulator::{
     EmulatorBuilder, EmulatorEndpoints, EndpointFault, Fault, Injection,
 };
 use tower_tencentcloud::failover::{BreakerConfig, BreakerState, FailoverLayer};
+use tower_tencentcloud::ratelimit::AdaptiveRateLimitLayer;
 use tower_tencentcloud::retry::{Attempts, RetryPolicy};
 use tower_tencentcloud::sign::{Credentials, SignLayer};
 use tower_tencentcloud::{EnvelopeBody, EnvelopeLayer, Error};
@@ -42,13 +43,14 @@ type Sent = Arc<Mutex<Vec<String>>>;
 
 type Client_ = BoxCloneService<Request<Full<Bytes>>, Response<EnvelopeBody<Incoming>>, Error>;
 
-/// Retry → Failover → Sign → Timeout (per attempt) → Envelope → recorder →
-/// hyper-util.
+/// Retry → RateLimit → Failover → Sign → Timeout (per attempt) → Envelope →
+/// recorder → hyper-util: the stack of the README.
 fn client(failover: &FailoverLayer, sent: &Sent) -> Client_ {
     let sent = sent.clone();
     let transport = Client::builder(TokioExecutor::new()).build_http();
     let service = ServiceBuilder::new()
         .layer(RetryLayer::new(RetryPolicy::default()))
+        .layer(AdaptiveRateLimitLayer::new())
         .layer(failover.clone())
         .layer(SignLayer::new(credentials()))
         .map_err(Error::from)
@@ -182,6 +184,7 @@ async fn reads_never_fail_while_the_primary_refuses_connections_for_30_seconds()
     };
     // The default cool-down is 60 s.
     assert!(returned <= Duration::from_secs(60), "{returned:?}");
+    eprintln!("calls returned to the primary {returned:?} after it recovered");
     assert_eq!(
         failover.breaker_state(&primary),
         Some(BreakerState::HalfOpen)

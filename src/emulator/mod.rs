@@ -28,6 +28,9 @@
 //! - it fails on demand ([`Fault`]): `InternalError`, a 502 HTML page, a
 //!   truncated body, a delay, a dropped connection, an error event inside a
 //!   stream; at random rates or injected for the next calls;
+//! - [`EmulatorEndpoints`] serves it on several ports standing for several
+//!   endpoints, each with its own [`EndpointFault`] (refused connections,
+//!   502 pages, hangs), to test failover;
 //! - every response has a fresh RequestId (UUID v4) and a `Date` header, and
 //!   the [`Log`] records (RequestId, action, [`Outcome`]) of every call.
 //!
