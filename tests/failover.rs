@@ -43,8 +43,8 @@ type Sent = Arc<Mutex<Vec<String>>>;
 
 type Client_ = BoxCloneService<Request<Full<Bytes>>, Response<EnvelopeBody<Incoming>>, Error>;
 
-/// Retry → RateLimit → Failover → Sign → Timeout (per attempt) → Envelope →
-/// recorder → hyper-util: the stack of the README.
+/// Retry → RateLimit → Failover → Sign → Envelope → Timeout (each response
+/// head) → recorder → hyper-util: the stack of the README.
 fn client(failover: &FailoverLayer, sent: &Sent) -> Client_ {
     let sent = sent.clone();
     let transport = Client::builder(TokioExecutor::new()).build_http();
@@ -53,9 +53,8 @@ fn client(failover: &FailoverLayer, sent: &Sent) -> Client_ {
         .layer(AdaptiveRateLimitLayer::new())
         .layer(failover.clone())
         .layer(SignLayer::new(credentials()))
-        .map_err(Error::from)
-        .layer(TimeoutLayer::new(ATTEMPT_TIMEOUT))
         .layer(EnvelopeLayer::new())
+        .layer(TimeoutLayer::new(ATTEMPT_TIMEOUT))
         .map_request(move |request: Request<Full<Bytes>>| {
             let host = request.headers()[HOST].to_str().unwrap().to_owned();
             // What is signed (the Host header) is where it goes.

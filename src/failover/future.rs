@@ -116,8 +116,11 @@ where
                         }
                     }
                     let Some(ticket) = attempt else {
-                        let err = this.last_error.take();
-                        return Poll::Ready(Err(err.expect("a failed attempt precedes")));
+                        // The endpoints left refused: the last failure stands.
+                        let err = this.last_error.take().unwrap_or_else(|| {
+                            Error::from_boxed("failover: no endpoint admitted the call".into())
+                        });
+                        return Poll::Ready(Err(err));
                     };
                     *this.attempted = true;
                     let request = to_origin(clone_request(this.request), ticket.origin());
