@@ -304,3 +304,41 @@ async fn when_every_endpoint_is_down_a_call_fails_with_the_last_error() {
     assert!(sent[2..].iter().all(|host| *host == primary), "{sent:?}");
     assert_eq!(sent.len(), 2 + 3);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_probe_cancelled_by_its_caller_frees_its_place() {
+    let endpoints = EmulatorEndpoints::start(builder(), 2).await.unwrap();
+    let (primary, backup) = (host(&endpoints, 0), host(&endpoints, 1));
+    let failover = ring(&endpoints).breaker(
+        BreakerConfig::new()
+            .min_failures(1)
+            .cool_down(Duration::from_secs(10))
+            .close_after(1),
+    );
+    let sent = Sent::default();
+    let client = client(&failover, &sent);
+    endpoints.fault(0, EndpointFault::Refuse);
+    settle().await;
+    client.clone().oneshot(zones(&endpoints)).await.unwrap();
+    assert_eq!(take(&sent), [primary.clone(), backup.clone()]);
+    assert_eq!(failover.breaker_state(&primary), Some(BreakerState::Open));
+
+    // Half-open: the one probe hangs, and its caller gives up first.
+    sleep(Duration::from_secs(10)).await;
+    endpoints.fault(0, EndpointFault::Hang);
+    settle().await;
+    let call = client.clone().oneshot(zones(&endpoints));
+    assert!(
+        tokio::time::timeout(Duration::from_secs(1), call)
+            .await
+            .is_err()
+    );
+    assert_eq!(take(&sent), std::slice::from_ref(&primary));
+
+    // The probe's place is free again: the next call probes, and closes it.
+    endpoints.recover(0);
+    settle().await;
+    client.clone().oneshot(zones(&endpoints)).await.unwrap();
+    assert_eq!(take(&sent), std::slice::from_ref(&primary));
+    assert_eq!(failover.breaker_state(&primary), Some(BreakerState::Closed));
+}

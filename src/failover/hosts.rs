@@ -197,3 +197,74 @@ impl Drop for Ticket {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin(uri: &str) -> Origin {
+        Origin::of(&uri.parse().unwrap()).unwrap()
+    }
+
+    fn hosts(rings: Vec<Vec<Origin>>) -> Arc<Hosts> {
+        Arc::new(Hosts::new(BreakerConfig::new(), rings, true))
+    }
+
+    fn names(ring: Vec<Origin>) -> Vec<String> {
+        ring.iter().map(Origin::to_string).collect()
+    }
+
+    #[test]
+    fn a_tencentcloud_host_turns_around_its_domain_ring_keeping_its_scheme() {
+        let hosts = hosts(Vec::new());
+        let ring = hosts.ring_for(&"https://hunyuan.ai.tencentcloudapi.cn/".parse().unwrap());
+        assert_eq!(
+            names(ring),
+            [
+                "https://hunyuan.ai.tencentcloudapi.cn",
+                "https://hunyuan.ai.tencentcloudapi.com",
+                "https://hunyuan.ai.tencentcloudapi.com.cn",
+            ]
+        );
+        let off = Hosts::new(BreakerConfig::new(), Vec::new(), false);
+        let ring = off.ring_for(&"https://cvm.tencentcloudapi.com/".parse().unwrap());
+        assert_eq!(names(ring), ["https://cvm.tencentcloudapi.com"]);
+    }
+
+    #[test]
+    fn a_custom_ring_starts_at_the_requests_own_endpoint() {
+        let ring = vec![
+            origin("http://127.0.0.1:1"),
+            origin("http://127.0.0.1:2"),
+            origin("http://127.0.0.1:3"),
+        ];
+        let hosts = hosts(vec![ring]);
+        let from_second = hosts.ring_for(&"http://127.0.0.1:2/".parse().unwrap());
+        assert_eq!(
+            names(from_second),
+            [
+                "http://127.0.0.1:2",
+                "http://127.0.0.1:3",
+                "http://127.0.0.1:1"
+            ]
+        );
+        let elsewhere = hosts.ring_for(&"http://127.0.0.1:4/".parse().unwrap());
+        assert_eq!(names(elsewhere), ["http://127.0.0.1:4"]);
+        assert!(hosts.ring_for(&"/".parse().unwrap()).is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn hosts_beyond_the_bound_go_through_untracked() {
+        let hosts = hosts(Vec::new());
+        for port in 0..MAX_HOSTS + 10 {
+            let origin = origin(&format!("http://127.0.0.1:{port}"));
+            let Admission::Admitted(ticket) = hosts.admit(&origin, Instant::now()) else {
+                panic!("refused {origin}");
+            };
+            ticket.finish(Outcome::Failure);
+        }
+        assert_eq!(hosts.lock().len(), MAX_HOSTS);
+        assert_eq!(hosts.state("127.0.0.1:0"), Some(BreakerState::Closed));
+        assert_eq!(hosts.state(&format!("127.0.0.1:{}", MAX_HOSTS + 1)), None);
+    }
+}
