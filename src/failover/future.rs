@@ -27,7 +27,10 @@ pin_project! {
         inner: S,
         hosts: Arc<Hosts>,
         request: Request<B>,
+        // The request's own endpoint alone until another is needed: a call
+        // to a healthy host never computes its ring.
         ring: Vec<Origin>,
+        ring_complete: bool,
         next: usize,
         attempted: bool,
         replay_safe: bool,
@@ -51,14 +54,10 @@ impl<S, B> ResponseFuture<S, B>
 where
     S: Service<Request<B>>,
 {
-    pub(crate) fn new(
-        inner: S,
-        hosts: Arc<Hosts>,
-        request: Request<B>,
-        ring: Vec<Origin>,
-        replay_safe: bool,
-    ) -> Self {
+    pub(crate) fn new(inner: S, hosts: Arc<Hosts>, request: Request<B>, replay_safe: bool) -> Self {
+        let ring: Vec<Origin> = Origin::of(request.uri()).into_iter().collect();
         Self {
+            ring_complete: ring.is_empty(),
             state: State::Ready,
             inner,
             hosts,
@@ -91,7 +90,15 @@ where
                 StateProj::Ready => {
                     let now = Instant::now();
                     let mut attempt = None;
-                    while attempt.is_none() && *this.next < this.ring.len() {
+                    while attempt.is_none()
+                        && has_next(
+                            this.ring,
+                            this.ring_complete,
+                            this.hosts,
+                            this.request.uri(),
+                            *this.next,
+                        )
+                    {
                         let origin = &this.ring[*this.next];
                         *this.next += 1;
                         if let Admission::Admitted(ticket) = this.hosts.admit(origin, now) {
@@ -101,7 +108,7 @@ where
                     if attempt.is_none() && !*this.attempted {
                         // Every breaker of the ring is open: the call still
                         // gets its one attempt, at its own endpoint.
-                        *this.next = this.ring.len();
+                        *this.next = usize::MAX;
                         attempt = this
                             .ring
                             .first()
@@ -138,7 +145,13 @@ where
                     }
                     let goes_on = verdict.outcome == Outcome::Failure
                         && (*this.replay_safe || verdict.never_sent)
-                        && *this.next < this.ring.len();
+                        && has_next(
+                            this.ring,
+                            this.ring_complete,
+                            this.hosts,
+                            this.request.uri(),
+                            *this.next,
+                        );
                     let err = match result {
                         Err(err) if goes_on => err,
                         result => return Poll::Ready(result),
@@ -155,6 +168,22 @@ where
             }
         }
     }
+}
+
+/// Whether the ring has an endpoint at `next`, computing the ring the
+/// first time an endpoint beyond the request's own is asked for.
+fn has_next(
+    ring: &mut Vec<Origin>,
+    complete: &mut bool,
+    hosts: &Hosts,
+    uri: &Uri,
+    next: usize,
+) -> bool {
+    if next >= ring.len() && !*complete {
+        *ring = hosts.ring_for(uri);
+        *complete = true;
+    }
+    next < ring.len()
 }
 
 fn clone_request<B: Clone>(request: &Request<B>) -> Request<B> {

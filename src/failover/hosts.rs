@@ -24,7 +24,7 @@ pub(crate) struct Origin {
 }
 
 impl Origin {
-    fn of(uri: &Uri) -> Option<Self> {
+    pub(crate) fn of(uri: &Uri) -> Option<Self> {
         Some(Self {
             scheme: uri.scheme()?.clone(),
             authority: uri.authority()?.clone(),

@@ -103,13 +103,12 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let ring = self.hosts.ring_for(request.uri());
         let replay_safe = request.extensions().get::<Idempotent>().is_some()
             || action(request.headers()).is_some_and(is_read_only_action);
         // The ready service takes the first attempt; the clone left behind
         // is polled for readiness before it takes the next call.
         let clone = self.inner.clone();
         let inner = mem::replace(&mut self.inner, clone);
-        ResponseFuture::new(inner, self.hosts.clone(), request, ring, replay_safe)
+        ResponseFuture::new(inner, self.hosts.clone(), request, replay_safe)
     }
 }
