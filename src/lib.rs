@@ -11,6 +11,7 @@
 //! caller ── action::ActionRequest (service, version, action, region, JSON params)
 //!   ├─ tower::retry::RetryLayer(retry::RetryPolicy)  decides on Error::retry_class(), sleeps, replays
 //!   ├─ ratelimit::AdaptiveRateLimitLayer             paces each action at the rate it learnt (recommended)
+//!   ├─ failover::FailoverLayer                       (optional) the endpoint of each attempt; a breaker per host
 //!   ├─ sign::SignLayer(Credentials)                  TC3-HMAC-SHA256, a fresh timestamp each attempt
 //!   ├─ EnvelopeLayer                                 reads the body: Ok(response) or Err(Error)
 //!   └─ transport                                     hyper-util's client, reqwest, any Service<http::Request<B>>
@@ -159,6 +160,8 @@ pub mod emulator;
 pub mod envelope;
 mod error;
 mod escape;
+#[cfg(feature = "failover")]
+pub mod failover;
 #[cfg(feature = "ratelimit")]
 pub mod ratelimit;
 mod request_id;

@@ -1,6 +1,7 @@
 //! The vocabulary of an API call, shared by every layer: the `X-TC-*`
-//! header names, [`ActionRequest`], the [`ServiceName`] extension, what an
-//! action's name says about it, which media types are streams, and the
+//! header names, [`ActionRequest`] and its [`Endpoint`], the
+//! [`ServiceName`] extension, what an action's name says about it, the
+//! [`Idempotent`] marker, which media types are streams, and the
 //! `Deadline` extension that the retry policy and the rate limiter honour.
 //!
 //! ```
@@ -14,7 +15,9 @@
 
 #[cfg(any(feature = "retry", feature = "ratelimit"))]
 mod deadline;
+mod endpoint;
 pub mod header;
+mod idempotent;
 pub(crate) mod media_type;
 mod query;
 mod read_only;
@@ -24,6 +27,8 @@ pub mod telemetry;
 
 #[cfg(any(feature = "retry", feature = "ratelimit"))]
 pub use deadline::Deadline;
+pub use endpoint::{DEFAULT_ROOT_DOMAIN, DOMAIN_RING, Endpoint, domain_ring};
+pub use idempotent::Idempotent;
 pub use read_only::is_read_only_action;
-pub use request::{ActionRequest, ActionRequestError, ActionRequestErrorKind, DEFAULT_ROOT_DOMAIN};
+pub use request::{ActionRequest, ActionRequestError, ActionRequestErrorKind};
 pub use service_name::ServiceName;

@@ -4,19 +4,17 @@ use std::fmt;
 
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HOST};
-use http::uri::{Scheme, Uri};
+use http::uri::Uri;
 use http::{HeaderName, HeaderValue, Method, Request};
 use http_body_util::Full;
 use serde::Serialize;
 
 use super::ServiceName;
+use super::endpoint::Endpoint;
 use super::header::{X_TC_ACTION, X_TC_LANGUAGE, X_TC_REGION, X_TC_VERSION};
 use super::media_type::FORM_URLENCODED;
 use super::query;
 use crate::escape::EscapeControl;
-
-/// The domain under which every service has its endpoint `{service}.{domain}`.
-pub const DEFAULT_ROOT_DOMAIN: &str = "tencentcloudapi.com";
 
 /// The Content-Type the official SDKs send with JSON parameters, exactly:
 /// the signature covers it.
@@ -62,7 +60,7 @@ pub struct ActionRequest {
     action: String,
     region: Option<String>,
     language: Option<String>,
-    endpoint: Option<String>,
+    endpoint: Endpoint,
     params: Result<Vec<u8>, ActionRequestError>,
     get: bool,
 }
@@ -81,7 +79,7 @@ impl ActionRequest {
             action: action.into(),
             region: None,
             language: None,
-            endpoint: None,
+            endpoint: Endpoint::nearest(),
             params: Ok(b"{}".to_vec()),
             get: false,
         }
@@ -133,12 +131,12 @@ impl ActionRequest {
     }
 
     /// Sends to `endpoint` instead of `https://{service}.tencentcloudapi.com`:
-    /// a regional endpoint (`https://cvm.ap-guangzhou.tencentcloudapi.com`)
-    /// or a local server (`http://127.0.0.1:8080`). A scheme and a host are
-    /// required; a path other than `/` or a query is an error at
+    /// an [`Endpoint`] (`Endpoint::region("ap-guangzhou")`), or a URL
+    /// string, a custom endpoint (`http://127.0.0.1:8080`). A URL needs a
+    /// scheme and a host; a path other than `/` or a query is an error at
     /// [`build`](Self::build).
-    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
-        self.endpoint = Some(endpoint.into());
+    pub fn endpoint(mut self, endpoint: impl Into<Endpoint>) -> Self {
+        self.endpoint = endpoint.into();
         self
     }
 
@@ -175,10 +173,7 @@ impl ActionRequest {
                 format!("{:?} is not a service name", self.service),
             ));
         }
-        let uri = match &self.endpoint {
-            Some(endpoint) => endpoint_uri(endpoint)?,
-            None => default_uri(&self.service)?,
-        };
+        let uri = self.endpoint.uri(&self.service)?;
         let host = uri
             .authority()
             .map(|authority| authority.as_str())
@@ -218,46 +213,6 @@ impl ActionRequest {
             .insert(ServiceName::new(self.service));
         Ok(request)
     }
-}
-
-fn default_uri(service: &str) -> Result<Uri, ActionRequestError> {
-    format!("https://{service}.{DEFAULT_ROOT_DOMAIN}/")
-        .parse()
-        .map_err(|_| {
-            ActionRequestError::new(
-                ActionRequestErrorKind::Service,
-                format!("{service:?} makes no valid host"),
-            )
-        })
-}
-
-fn endpoint_uri(endpoint: &str) -> Result<Uri, ActionRequestError> {
-    let invalid = |why: &str| {
-        ActionRequestError::new(
-            ActionRequestErrorKind::Endpoint,
-            format!("{endpoint:?}: {why}"),
-        )
-    };
-    let uri: Uri = endpoint.parse().map_err(|_| invalid("not a URI"))?;
-    let scheme = uri
-        .scheme()
-        .ok_or_else(|| invalid("no scheme (http:// or https://)"))?;
-    if *scheme != Scheme::HTTP && *scheme != Scheme::HTTPS {
-        return Err(invalid("the scheme is neither http nor https"));
-    }
-    let authority = uri.authority().ok_or_else(|| invalid("no host"))?;
-    if authority.as_str().contains('@') {
-        return Err(invalid("user information is not allowed"));
-    }
-    if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
-        return Err(invalid("API 3.0 is served at `/`, without a query"));
-    }
-    Uri::builder()
-        .scheme(scheme.clone())
-        .authority(authority.clone())
-        .path_and_query("/")
-        .build()
-        .map_err(|_| invalid("not a URI"))
 }
 
 /// `uri` (whose path is `/`) with the query `query`.
@@ -315,7 +270,7 @@ pub struct ActionRequestError {
 }
 
 impl ActionRequestError {
-    fn new(kind: ActionRequestErrorKind, detail: impl Into<Box<str>>) -> Self {
+    pub(super) fn new(kind: ActionRequestErrorKind, detail: impl Into<Box<str>>) -> Self {
         Self {
             kind,
             detail: detail.into(),

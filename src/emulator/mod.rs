@@ -28,6 +28,9 @@
 //! - it fails on demand ([`Fault`]): `InternalError`, a 502 HTML page, a
 //!   truncated body, a delay, a dropped connection, an error event inside a
 //!   stream; at random rates or injected for the next calls;
+//! - [`EmulatorEndpoints`] serves it on several ports standing for several
+//!   endpoints, each with its own [`EndpointFault`] (refused connections,
+//!   502 pages, hangs), to test failover;
 //! - every response has a fresh RequestId (UUID v4) and a `Date` header, and
 //!   the [`Log`] records (RequestId, action, [`Outcome`]) of every call.
 //!
@@ -123,6 +126,7 @@ mod auth;
 mod body;
 mod config;
 mod cvm;
+mod endpoints;
 mod faults;
 mod log;
 mod params;
@@ -134,6 +138,7 @@ mod stream;
 
 pub use body::EmulatorBody;
 pub use config::EmulatorBuilder;
+pub use endpoints::{EmulatorEndpoints, EndpointFault};
 pub use faults::{Fault, Injection};
 pub use log::{Log, LogEntry, Outcome};
 pub use server::Emulator;

@@ -6,28 +6,7 @@ use http::Request;
 use http::request::Parts;
 
 use crate::action::header::action;
-use crate::action::is_read_only_action;
-
-/// Marks a request as safe to send more than once.
-///
-/// Insert it into the request's extensions when replaying the request
-/// cannot do harm twice, for instance a write carrying a `ClientToken`.
-/// [`RetryPolicy`](super::RetryPolicy) then retries it after transient
-/// failures (`InternalError`, a lost connection...), which it otherwise does
-/// only for read-only actions.
-///
-/// ```
-/// use tower_tencentcloud::retry::Idempotent;
-///
-/// let request = http::Request::builder()
-///     .header("X-TC-Action", "RunInstances")
-///     .extension(Idempotent)
-///     .body(r#"{"ClientToken":"6c3d1f52-create-web-01"}"#.to_owned())
-///     .unwrap();
-/// assert!(request.extensions().get::<Idempotent>().is_some());
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct Idempotent;
+use crate::action::{Idempotent, is_read_only_action};
 
 /// A caller's rule over the request head, replacing the action-name rule.
 pub(crate) type IdempotencyRule = Arc<dyn Fn(&Parts) -> bool + Send + Sync>;

@@ -38,8 +38,8 @@ mod idempotency;
 mod policy;
 mod retry_after;
 
+pub use crate::action::Idempotent;
 pub use attempts::Attempts;
 pub use budget::RetryBudget;
 pub use delay::RetryDelay;
-pub use idempotency::Idempotent;
 pub use policy::RetryPolicy;
