@@ -46,6 +46,9 @@ pub enum Error {
     BodyTooLarge(BodyTooLarge),
     /// The response body is not an API 3.0 envelope (a gateway page, truncated JSON, ...).
     NotEnvelope(NotEnvelope),
+    /// The envelope is a success, but its fields do not deserialize into
+    /// the type the call asked for ([`TypedEnvelopeLayer`](crate::envelope::TypedEnvelopeLayer)).
+    Deserialize(DeserializeError),
     /// A layer of the stack failed the call itself: the signer could not
     /// sign the request, a server-sent event exceeded its limit... The
     /// layer's own error is inside: [`LayerError::downcast_ref`].
@@ -60,6 +63,7 @@ impl Error {
             Self::Transport(_) | Self::Body(_) => RetryClass::Transient,
             Self::BodyTooLarge(_) => RetryClass::Never,
             Self::NotEnvelope(err) => err.retry_class(),
+            Self::Deserialize(_) => RetryClass::Never,
             Self::Layer(err) => err.retry_class(),
         }
     }
@@ -72,6 +76,7 @@ impl Error {
             Self::Body(err) => err.request_id(),
             Self::BodyTooLarge(err) => err.request_id(),
             Self::NotEnvelope(err) => err.request_id(),
+            Self::Deserialize(err) => err.request_id(),
             Self::Layer(err) => err.request_id(),
         }
     }
@@ -84,6 +89,7 @@ impl Error {
             Self::Body(err) => Some(err.status()),
             Self::BodyTooLarge(err) => Some(err.status()),
             Self::NotEnvelope(err) => Some(err.status()),
+            Self::Deserialize(err) => Some(err.status()),
             Self::Layer(err) => err.status(),
         }
     }
@@ -124,6 +130,11 @@ impl Error {
     /// `true` when the body is not an envelope.
     pub fn is_not_envelope(&self) -> bool {
         matches!(self, Self::NotEnvelope(_))
+    }
+
+    /// `true` when the envelope is a success whose fields do not fit the asked type.
+    pub fn is_deserialize(&self) -> bool {
+        matches!(self, Self::Deserialize(_))
     }
 
     /// `true` when a layer of the stack failed the call itself.
@@ -169,6 +180,7 @@ impl fmt::Display for Error {
             Self::Body(err) => err.fmt(f),
             Self::BodyTooLarge(err) => err.fmt(f),
             Self::NotEnvelope(err) => err.fmt(f),
+            Self::Deserialize(err) => err.fmt(f),
             Self::Layer(err) => err.fmt(f),
         }
     }
@@ -182,6 +194,7 @@ impl std::error::Error for Error {
             Self::Body(err) => err.source(),
             Self::BodyTooLarge(err) => err.source(),
             Self::NotEnvelope(err) => err.source(),
+            Self::Deserialize(err) => err.source(),
             Self::Layer(err) => err.source(),
         }
     }
@@ -758,4 +771,85 @@ pub enum DecodeErrorKind {
     DuplicateKey,
     /// `Response.RequestId` is not a string.
     InvalidRequestId,
+}
+
+/// The envelope is a success (no `Response.Error`), but `Response`'s fields
+/// do not deserialize into the type the call asked for: the caller's type
+/// and the API disagree, which no retry mends.
+///
+/// Keeps the status, the RequestId, the first [`BODY_PREFIX_LEN`] bytes of
+/// the body, the name of the type, and serde_json's error as
+/// [`source`](std::error::Error::source).
+#[derive(Debug)]
+pub struct DeserializeError(Box<DeserializeErrorInner>);
+
+// Boxed: a rare outcome need not make every `Error` larger.
+#[derive(Debug)]
+struct DeserializeErrorInner {
+    status: StatusCode,
+    request_id: Option<RequestId>,
+    body_prefix: Bytes,
+    type_name: &'static str,
+    source: serde_json::Error,
+}
+
+impl DeserializeError {
+    pub(crate) fn new(
+        status: StatusCode,
+        request_id: Option<RequestId>,
+        body: &Bytes,
+        type_name: &'static str,
+        source: serde_json::Error,
+    ) -> Self {
+        Self(Box::new(DeserializeErrorInner {
+            status,
+            request_id,
+            body_prefix: body.slice(..body.len().min(BODY_PREFIX_LEN)),
+            type_name,
+            source,
+        }))
+    }
+
+    /// The response's HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.0.status
+    }
+
+    /// `Response.RequestId`, else the `X-TC-RequestId` header.
+    pub fn request_id(&self) -> Option<&RequestId> {
+        self.0.request_id.as_ref()
+    }
+
+    /// The first bytes of the body (at most [`BODY_PREFIX_LEN`]).
+    pub fn body_prefix(&self) -> &[u8] {
+        &self.0.body_prefix
+    }
+
+    /// The type the fields were to deserialize into, as
+    /// [`std::any::type_name`] spells it.
+    pub fn type_name(&self) -> &'static str {
+        self.0.type_name
+    }
+
+    /// serde_json's error: what did not fit, and where.
+    pub fn get_ref(&self) -> &serde_json::Error {
+        &self.0.source
+    }
+}
+
+impl fmt::Display for DeserializeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "response fields do not deserialize into {}",
+            self.0.type_name
+        )?;
+        write_context(f, Some(self.0.status), self.0.request_id.as_ref())
+    }
+}
+
+impl std::error::Error for DeserializeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0.source)
+    }
 }

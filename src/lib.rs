@@ -90,6 +90,6 @@ pub use code::{Category, Code, RetryClass};
 pub use envelope::{Envelope, EnvelopeBody, EnvelopeLayer};
 pub use error::{
     ApiError, BODY_PREFIX_LEN, BodyError, BodyTooLarge, BoxError, DecodeError, DecodeErrorKind,
-    Error, LayerError, NotEnvelope, TransportError,
+    DeserializeError, Error, LayerError, NotEnvelope, TransportError,
 };
 pub use request_id::RequestId;
