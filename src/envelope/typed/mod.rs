@@ -63,6 +63,8 @@ mod decide;
 mod future;
 mod layer;
 mod members;
+#[cfg(test)]
+mod oracle;
 mod pass;
 mod service;
 
