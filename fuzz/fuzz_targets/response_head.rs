@@ -16,10 +16,10 @@ use http_body_util::Full;
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 use tower::{ServiceBuilder, ServiceExt};
-use tower_tencentcloud::envelope::decode;
 use tower_tencentcloud::action::ActionRequest;
-use tower_tencentcloud::sign::{Clock, Credentials, SignLayer};
 use tower_tencentcloud::action::header::X_TC_REQUESTID;
+use tower_tencentcloud::envelope::decode;
+use tower_tencentcloud::sign::{Clock, Credentials, SignLayer};
 use tower_tencentcloud::{BODY_PREFIX_LEN, EnvelopeLayer, Error, RequestId};
 use tower_tencentcloud_fuzz::{ChunkedBody, ready_now};
 
