@@ -82,13 +82,15 @@ fn of_error(err: Error) -> Verdict {
     }
 }
 
+type Reply = Result<http::Response<ChunkedBody>, std::convert::Infallible>;
+
 fn inner(
     answer: &Answer<'_>,
 ) -> impl Service<
     http::Request<()>,
     Response = http::Response<ChunkedBody>,
     Error = std::convert::Infallible,
-    Future = std::future::Ready<Result<http::Response<ChunkedBody>, std::convert::Infallible>>,
+    Future = std::future::Ready<Reply>,
 > + use<> {
     let body = Bytes::copy_from_slice(answer.body);
     let lengths = answer.chunk_lengths.clone();

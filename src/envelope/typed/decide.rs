@@ -46,13 +46,24 @@ use crate::error::{ApiError, DeserializeError, Error};
 pub fn decode_response<'de, T: Deserialize<'de>>(
     response: Response<&'de Bytes>,
 ) -> Result<Response<T>, Error> {
-    let (mut head, body) = response.into_parts();
+    let (head, body) = response.into_parts();
+    decide_with(head, body, |value| value)
+}
+
+/// [`decode_response`] on a head and its body, the fields made into the
+/// response's body by `wrap`: the head is moved once.
+#[inline]
+pub(super) fn decide_with<'de, T: Deserialize<'de>, U>(
+    mut head: Parts,
+    body: &'de Bytes,
+    wrap: impl FnOnce(T) -> U,
+) -> Result<Response<U>, Error> {
     match one_pass::<T>(body) {
         Ok(Pass::Value(value, request_id)) => {
             if let Some(id) = or_header(request_id, &head) {
                 head.extensions.insert(id);
             }
-            Ok(Response::from_parts(head, value))
+            Ok(Response::from_parts(head, wrap(value)))
         }
         Ok(Pass::Api(code, message, request_id)) => {
             let request_id = or_header(request_id, &head);

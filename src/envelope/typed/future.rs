@@ -10,7 +10,8 @@ use http_body::Body;
 use pin_project_lite::pin_project;
 use serde::de::DeserializeOwned;
 
-use super::{TypedBody, decode_response};
+use super::TypedBody;
+use super::decide::decide_with;
 use crate::RequestId;
 use crate::action::media_type::is_streaming;
 use crate::envelope::EnvelopeBody;
@@ -110,9 +111,7 @@ where
                     let header_request_id = || RequestId::from_headers(&head.headers);
                     return Poll::Ready(match collected {
                         Collected::Whole => {
-                            let bytes = buffer.into_bytes();
-                            decode_response::<T>(Response::from_parts(head, &bytes))
-                                .map(|response| response.map(TypedBody::value))
+                            decide_with::<T, _>(head, &buffer.into_bytes(), TypedBody::value)
                         }
                         Collected::OverLimit => Err(Error::BodyTooLarge(BodyTooLarge::new(
                             head.status,

@@ -24,13 +24,17 @@ struct Anything {
     _absent: Option<IgnoredAny>,
 }
 
+type Answer = std::future::Ready<Result<http::Response<Full<Bytes>>, std::convert::Infallible>>;
+
+/// A transport that answers `body` at once, with a 503 and a RequestId
+/// header, so that both are seen to be kept.
 fn respond(
     body: &[u8],
 ) -> impl Service<
     http::Request<()>,
     Response = http::Response<Full<Bytes>>,
     Error = std::convert::Infallible,
-    Future = std::future::Ready<Result<http::Response<Full<Bytes>>, std::convert::Infallible>>,
+    Future = Answer,
 > + use<> {
     let body = Bytes::copy_from_slice(body);
     tower::service_fn(move |_: http::Request<()>| {
