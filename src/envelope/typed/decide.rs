@@ -26,7 +26,7 @@ use crate::error::{ApiError, DeserializeError, Error};
 /// use serde::Deserialize;
 /// use tower_tencentcloud::RequestId;
 ///
-/// #[derive(Deserialize)]
+/// #[derive(Debug, Deserialize)]
 /// struct DescribeRegions<'a> {
 ///     #[serde(rename = "TotalCount")]
 ///     total_count: u32,
