@@ -52,7 +52,8 @@
 //! On success the response keeps its status, headers and body bytes, and
 //! carries the [`RequestId`]: `response.extensions().get::<RequestId>()`.
 //! [`envelope::from_slice`] deserializes the action's fields into a type of
-//! yours.
+//! yours; [`EnvelopeLayer::typed`] decides the envelope and deserializes
+//! them in one pass over the body.
 //!
 //! Streaming actions answer `text/event-stream`, which the envelope layer
 //! passes through unread; [`sse::SseLayer`] above it ends such a body with
