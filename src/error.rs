@@ -270,7 +270,9 @@ fn write_context(
     status: Option<StatusCode>,
     request_id: Option<&RequestId>,
 ) -> fmt::Result {
-    match (status, request_id) {
+    // A RequestId read from a body may hold any character: one line, whatever it holds.
+    let id = request_id.map(|id| id.as_str().escape_debug());
+    match (status, id) {
         (Some(status), Some(id)) => write!(f, " (HTTP {}, RequestId: {id})", status.as_u16()),
         (Some(status), None) => write!(f, " (HTTP {})", status.as_u16()),
         (None, Some(id)) => write!(f, " (RequestId: {id})"),

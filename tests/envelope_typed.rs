@@ -158,6 +158,15 @@ async fn fields_that_do_not_fit_are_a_deserialize_error_never_retried() {
     let err = outcome.unwrap_err();
     assert!(err.is_deserialize());
     assert_eq!(err.request_id().unwrap(), "r-header");
+
+    // A RequestId with a line break, as a body may carry: Display stays one line.
+    let (outcome, _) = call(|_| json(200, r#"{"Response":{"RequestId":"r-\u0031\n2"}}"#)).await;
+    let err = outcome.unwrap_err();
+    assert_eq!(err.request_id().unwrap(), "r-1\n2");
+    assert!(
+        err.to_string().ends_with("(HTTP 200, RequestId: r-1\\n2)"),
+        "{err}"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -62,6 +62,7 @@ enum Verdict {
 }
 
 fn of_error(err: Error) -> Verdict {
+    assert_eq!(err.to_string().lines().count(), 1, "Display is one line");
     match err {
         Error::Api(err) => Verdict::Api(
             err.code().to_string(),
@@ -75,7 +76,6 @@ fn of_error(err: Error) -> Verdict {
             err.body_prefix().to_vec(),
         ),
         Error::Deserialize(err) => {
-            assert_eq!(err.to_string().lines().count(), 1, "Display is one line");
             Verdict::Deserialize(err.request_id().cloned(), err.body_prefix().to_vec())
         }
         other => panic!("neither a verdict on the body nor a deserialize error: {other:?}"),

@@ -70,6 +70,11 @@ enum Verdict {
 }
 
 fn verdict_of_error(err: Error) -> Verdict {
+    assert_eq!(
+        err.to_string().lines().count(),
+        1,
+        "Display is one line: {err}"
+    );
     match err {
         Error::Api(err) => Verdict::Api(
             err.code().to_string(),
@@ -83,14 +88,11 @@ fn verdict_of_error(err: Error) -> Verdict {
             err.body_prefix().to_vec(),
             err.status(),
         ),
-        Error::Deserialize(err) => {
-            assert_eq!(err.to_string().lines().count(), 1);
-            Verdict::Deserialize(
-                err.request_id().cloned(),
-                err.body_prefix().to_vec(),
-                err.status(),
-            )
-        }
+        Error::Deserialize(err) => Verdict::Deserialize(
+            err.request_id().cloned(),
+            err.body_prefix().to_vec(),
+            err.status(),
+        ),
         other => panic!("unexpected {other:?}"),
     }
 }
