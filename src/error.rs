@@ -65,6 +65,9 @@ pub enum Error {
     BodyTooLarge(BodyTooLarge),
     /// The response body is not an API 3.0 envelope (a gateway page, truncated JSON, ...).
     NotEnvelope(NotEnvelope),
+    /// The envelope is a success, but its fields do not deserialize into
+    /// the type the call asked for ([`TypedEnvelopeLayer`](crate::envelope::TypedEnvelopeLayer)).
+    Deserialize(DeserializeError),
     /// A layer of the stack failed the call itself: the signer could not
     /// sign the request, a server-sent event exceeded its limit... The
     /// layer's own error is inside: [`LayerError::downcast_ref`].
@@ -79,6 +82,7 @@ impl Error {
             Self::Transport(_) | Self::Body(_) => RetryClass::Transient,
             Self::BodyTooLarge(_) => RetryClass::Never,
             Self::NotEnvelope(err) => err.retry_class(),
+            Self::Deserialize(_) => RetryClass::Never,
             Self::Layer(err) => err.retry_class(),
         }
     }
@@ -91,6 +95,7 @@ impl Error {
             Self::Body(err) => err.request_id(),
             Self::BodyTooLarge(err) => err.request_id(),
             Self::NotEnvelope(err) => err.request_id(),
+            Self::Deserialize(err) => err.request_id(),
             Self::Layer(err) => err.request_id(),
         }
     }
@@ -103,6 +108,7 @@ impl Error {
             Self::Body(err) => Some(err.status()),
             Self::BodyTooLarge(err) => Some(err.status()),
             Self::NotEnvelope(err) => Some(err.status()),
+            Self::Deserialize(err) => Some(err.status()),
             Self::Layer(err) => err.status(),
         }
     }
@@ -145,6 +151,7 @@ impl Error {
             Self::Body(err) => err.retry_stopped,
             Self::BodyTooLarge(err) => err.retry_stopped,
             Self::NotEnvelope(err) => err.0.retry_stopped,
+            Self::Deserialize(err) => err.0.retry_stopped,
             Self::Layer(err) => err.0.retry_stopped,
         }
     }
@@ -158,6 +165,7 @@ impl Error {
             Self::Body(err) => &mut err.retry_stopped,
             Self::BodyTooLarge(err) => &mut err.retry_stopped,
             Self::NotEnvelope(err) => &mut err.0.retry_stopped,
+            Self::Deserialize(err) => &mut err.0.retry_stopped,
             Self::Layer(err) => &mut err.0.retry_stopped,
         };
         *slot = Some(stopped);
@@ -227,6 +235,11 @@ impl Error {
         matches!(self, Self::NotEnvelope(_))
     }
 
+    /// `true` when the envelope is a success whose fields do not fit the asked type.
+    pub fn is_deserialize(&self) -> bool {
+        matches!(self, Self::Deserialize(_))
+    }
+
     /// `true` when a layer of the stack failed the call itself.
     pub fn is_layer(&self) -> bool {
         matches!(self, Self::Layer(_))
@@ -270,6 +283,7 @@ impl fmt::Display for Error {
             Self::Body(err) => err.fmt(f),
             Self::BodyTooLarge(err) => err.fmt(f),
             Self::NotEnvelope(err) => err.fmt(f),
+            Self::Deserialize(err) => err.fmt(f),
             Self::Layer(err) => err.fmt(f),
         }
     }
@@ -356,6 +370,7 @@ fn write_context(
     status: Option<StatusCode>,
     request_id: Option<&RequestId>,
 ) -> fmt::Result {
+    // RequestId's Display escapes control characters: one line, whatever it holds.
     match (status, request_id) {
         (Some(status), Some(id)) => write!(f, " (HTTP {}, RequestId: {id})", status.as_u16()),
         (Some(status), None) => write!(f, " (HTTP {})", status.as_u16()),
@@ -937,3 +952,85 @@ pub enum DecodeErrorKind {
     /// `Response.RequestId` is not a string.
     InvalidRequestId,
 }
+
+/// The envelope is a success (no `Response.Error`), but `Response`'s fields
+/// do not deserialize into the type the call asked for: the caller's type
+/// and the API disagree, which no retry mends.
+///
+/// Keeps the status, the RequestId, the first [`BODY_PREFIX_LEN`] bytes of
+/// the body, the name of the type, and serde_json's error, which `Display`
+/// names and [`get_ref`](Self::get_ref) gives.
+#[derive(Debug)]
+pub struct DeserializeError(Box<DeserializeErrorInner>);
+
+// Boxed: a rare outcome need not make every `Error` larger.
+#[derive(Debug)]
+struct DeserializeErrorInner {
+    status: StatusCode,
+    request_id: Option<RequestId>,
+    body_prefix: Bytes,
+    type_name: &'static str,
+    source: serde_json::Error,
+    retry_stopped: Option<RetryStopped>,
+}
+
+impl DeserializeError {
+    pub(crate) fn new(
+        status: StatusCode,
+        request_id: Option<RequestId>,
+        body: &Bytes,
+        type_name: &'static str,
+        source: serde_json::Error,
+    ) -> Self {
+        Self(Box::new(DeserializeErrorInner {
+            status,
+            request_id,
+            body_prefix: body.slice(..body.len().min(BODY_PREFIX_LEN)),
+            type_name,
+            source,
+            retry_stopped: None,
+        }))
+    }
+
+    /// The response's HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.0.status
+    }
+
+    /// `Response.RequestId`, else the `X-TC-RequestId` header.
+    pub fn request_id(&self) -> Option<&RequestId> {
+        self.0.request_id.as_ref()
+    }
+
+    /// The first bytes of the body (at most [`BODY_PREFIX_LEN`]).
+    pub fn body_prefix(&self) -> &[u8] {
+        &self.0.body_prefix
+    }
+
+    /// The type the fields were to deserialize into, as
+    /// [`std::any::type_name`] spells it.
+    pub fn type_name(&self) -> &'static str {
+        self.0.type_name
+    }
+
+    /// serde_json's error: what did not fit, and where.
+    pub fn get_ref(&self) -> &serde_json::Error {
+        &self.0.source
+    }
+}
+
+impl fmt::Display for DeserializeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "response fields do not deserialize into {}: ",
+            self.0.type_name
+        )?;
+        write_chain(f, &self.0.source)?;
+        write_context(f, Some(self.0.status), self.0.request_id.as_ref())?;
+        write_retry_stopped(f, self.0.retry_stopped)
+    }
+}
+
+/// No `source`: `Display` names serde_json's error (see [`Error`]).
+impl std::error::Error for DeserializeError {}

@@ -125,7 +125,8 @@
 //! On success the response keeps its status, headers and body bytes, and
 //! carries the [`RequestId`]: `response.extensions().get::<RequestId>()`.
 //! [`envelope::from_slice`] deserializes the action's fields into a type of
-//! yours.
+//! yours; [`EnvelopeLayer::typed`] decides the envelope and deserializes
+//! them in one pass over the body.
 //!
 //! Streaming actions answer `text/event-stream`, which the envelope layer
 //! passes through unread; [`sse::SseLayer`] above it ends such a body with
@@ -183,7 +184,7 @@ pub use code::{Category, Code};
 pub use envelope::{Envelope, EnvelopeBody, EnvelopeLayer};
 pub use error::{
     ApiError, BODY_PREFIX_LEN, BodyError, BodyTooLarge, BoxError, DecodeError, DecodeErrorKind,
-    Error, LayerError, NotEnvelope, TransportError,
+    DeserializeError, Error, LayerError, NotEnvelope, TransportError,
 };
 pub use request_id::RequestId;
 pub use retry_class::RetryClass;

@@ -6,11 +6,12 @@ use bytes::Bytes;
 use http::header::CONTENT_LENGTH;
 use http::response::Parts;
 use http::{HeaderMap, Response};
-use http_body::{Body, Frame};
+use http_body::Body;
 use pin_project_lite::pin_project;
 
 use super::EnvelopeBody;
 use super::buffer::BodyBuffer;
+use super::collect::{Collected, poll_collect};
 use super::decode_owned;
 use crate::RequestId;
 use crate::action::media_type::is_streaming;
@@ -94,28 +95,8 @@ where
                         head,
                     });
                 }
-                StateProj::Body {
-                    mut body, buffer, ..
-                } => {
-                    let failure = loop {
-                        let Some(frame) = ready!(body.as_mut().poll_frame(cx)) else {
-                            break None;
-                        };
-                        match frame.map(Frame::into_data) {
-                            Ok(Ok(data)) => {
-                                if buffer.push(data).is_err() {
-                                    break Some(None);
-                                }
-                                // Spares the poll that would only say so.
-                                if body.is_end_stream() {
-                                    break None;
-                                }
-                            }
-                            // Trailers carry nothing the envelope needs.
-                            Ok(Err(_trailers)) => {}
-                            Err(err) => break Some(Some(err.into())),
-                        }
-                    };
+                StateProj::Body { body, buffer, .. } => {
+                    let collected = ready!(poll_collect(body, buffer, cx));
                     let StateProjReplace::Body { head, buffer, .. } =
                         this.state.project_replace(State::Done)
                     else {
@@ -123,14 +104,14 @@ where
                     };
                     // Read from the headers only where the body lacks one.
                     let header_request_id = || RequestId::from_headers(&head.headers);
-                    return Poll::Ready(match failure {
-                        None => decide(head, buffer.into_bytes()),
-                        Some(None) => Err(Error::BodyTooLarge(BodyTooLarge::new(
+                    return Poll::Ready(match collected {
+                        Collected::Whole => decide(head, buffer.into_bytes()),
+                        Collected::OverLimit => Err(Error::BodyTooLarge(BodyTooLarge::new(
                             head.status,
                             header_request_id(),
                             *this.max_body_size,
                         ))),
-                        Some(Some(err)) => Err(Error::Body(BodyError::new(
+                        Collected::Failed(err) => Err(Error::Body(BodyError::new(
                             head.status,
                             header_request_id(),
                             err,
@@ -146,7 +127,7 @@ where
 /// The size the body announces: its size hint when exact (hyper makes it
 /// from Content-Length), else the larger of Content-Length and the hint's
 /// lower bound.
-fn expected_len<B: Body>(headers: &HeaderMap, body: &B) -> u64 {
+pub(super) fn expected_len<B: Body>(headers: &HeaderMap, body: &B) -> u64 {
     let hint = body.size_hint();
     if hint.exact().is_some() {
         return hint.lower();
@@ -160,7 +141,7 @@ fn expected_len<B: Body>(headers: &HeaderMap, body: &B) -> u64 {
 }
 
 /// Turns a whole body into the layer's outcome.
-fn decide<B>(mut head: Parts, body: Bytes) -> Result<Response<EnvelopeBody<B>>, Error> {
+pub(super) fn decide<B>(mut head: Parts, body: Bytes) -> Result<Response<EnvelopeBody<B>>, Error> {
     let (request_id, error) = match decode_owned(&body) {
         Ok(decoded) => decoded,
         Err(reason) => {

@@ -1,6 +1,6 @@
 use tower::Layer;
 
-use super::Envelope;
+use super::{Envelope, TypedEnvelopeLayer};
 
 /// The default [`EnvelopeLayer::max_body_size`]: 32 MiB.
 pub const DEFAULT_MAX_BODY_SIZE: usize = 32 * 1024 * 1024;
@@ -37,6 +37,24 @@ impl EnvelopeLayer {
     pub fn max_body_size(mut self, limit: usize) -> Self {
         self.max_body_size = limit;
         self
+    }
+
+    /// The same layer for calls whose fields deserialize into `T`: see
+    /// [`TypedEnvelopeLayer`].
+    ///
+    /// ```
+    /// use tower_tencentcloud::EnvelopeLayer;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct DescribeZones {
+    ///     #[serde(rename = "TotalCount")]
+    ///     total_count: u32,
+    /// }
+    ///
+    /// let layer = EnvelopeLayer::new().max_body_size(1 << 20).typed::<DescribeZones>();
+    /// ```
+    pub fn typed<T>(self) -> TypedEnvelopeLayer<T> {
+        TypedEnvelopeLayer::new().max_body_size(self.max_body_size)
     }
 }
 

@@ -5,6 +5,10 @@
 //! tower-http middleware. It reads each response body and turns
 //! `Response.Error` into [`Error::Api`](crate::Error::Api).
 //!
+//! [`TypedEnvelopeLayer<T>`] is the same middleware for a caller that wants
+//! `Response`'s fields as its own `T`: the verdict and `T` come from one
+//! pass over the body.
+//!
 //! The decoder beneath it, [`decode`], is pure: bytes in, outcome out, no
 //! I/O, no tower. `block` is its SIMD scanner for payload containers, the
 //! crate's only `unsafe` code.
@@ -22,6 +26,7 @@
 mod block;
 mod body;
 mod buffer;
+mod collect;
 mod decode;
 mod fields;
 mod future;
@@ -35,11 +40,15 @@ mod oracle;
 mod payload_scalars;
 mod scan;
 mod service;
+mod typed;
 
 pub use body::EnvelopeBody;
 pub use future::ResponseFuture;
 pub use layer::{DEFAULT_MAX_BODY_SIZE, EnvelopeLayer};
 pub use service::Envelope;
+pub use typed::{
+    TypedBody, TypedEnvelope, TypedEnvelopeLayer, TypedResponseFuture, decode_response,
+};
 
 pub(crate) use decode::decode_owned;
 pub use decode::{Decoded, ErrorFields, decode};

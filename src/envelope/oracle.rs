@@ -252,7 +252,7 @@ impl<'de> Visitor<'de> for ResponseSeed<'_, 'de> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use proptest::prelude::*;
     use serde_json::{Map, Value, json};
 
@@ -348,7 +348,7 @@ mod tests {
         prop::collection::vec(member, 0..5)
     }
 
-    fn envelope() -> impl Strategy<Value = Vec<u8>> {
+    pub(crate) fn envelope() -> impl Strategy<Value = Vec<u8>> {
         (
             response_members(),
             prop::collection::vec(("[a-z]{1,5}", payload()), 0..2),
@@ -381,7 +381,7 @@ mod tests {
     }
 
     /// Bytes changed the ways a broken gateway or network changes them.
-    fn mutated() -> impl Strategy<Value = Vec<u8>> {
+    pub(crate) fn mutated() -> impl Strategy<Value = Vec<u8>> {
         (
             envelope(),
             any::<prop::sample::Index>(),
