@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use tower::{Layer, Service};
 
+use crate::action::header::X_TC_REQUESTID;
 use crate::envelope::oracle::tests::{envelope, mutated};
 use crate::envelope::{EnvelopeLayer, TypedEnvelopeLayer};
 use crate::{Error, RequestId};
@@ -40,7 +41,7 @@ fn respond(
     tower::service_fn(move |_: http::Request<()>| {
         let response = http::Response::builder()
             .status(503)
-            .header("x-tc-requestid", "from-header")
+            .header(X_TC_REQUESTID, "from-header")
             .body(Full::new(body.clone()))
             .unwrap();
         std::future::ready(Ok(response))
