@@ -28,6 +28,11 @@
 //! - it fails on demand ([`Fault`]): `InternalError`, a 502 HTML page, a
 //!   truncated body, a delay, a dropped connection, an error event inside a
 //!   stream; at random rates or injected for the next calls;
+//! - it serves the CVM metadata server's CAM endpoints
+//!   (`/latest/meta-data/cam/security-credentials/`, [`MetadataServer`])
+//!   and STS `AssumeRole` and `AssumeRoleWithWebIdentity`, and accepts the
+//!   temporary credentials they issue until they expire
+//!   (`AuthFailure.TokenFailure` after);
 //! - every response has a fresh RequestId (UUID v4) and a `Date` header, and
 //!   the [`Log`] records (RequestId, action, [`Outcome`]) of every call.
 //!
@@ -125,16 +130,20 @@ mod config;
 mod cvm;
 mod faults;
 mod log;
+mod metadata;
 mod params;
 mod ratelimit;
 mod reply;
 mod server;
 mod service;
 mod stream;
+mod sts;
 
 pub use body::EmulatorBody;
 pub use config::EmulatorBuilder;
 pub use faults::{Fault, Injection};
 pub use log::{Log, LogEntry, Outcome};
+pub use metadata::{MetadataFault, MetadataServer};
 pub use server::Emulator;
 pub use service::{EmulatorService, ResponseFuture};
+pub use sts::StsRecord;
