@@ -133,6 +133,10 @@
 //! [`Error::Api`] when an event reports an error, and [`sse::Events`] reads
 //! the events.
 //!
+//! Credentials that rotate (the CVM instance role, STS `AssumeRole`, a TKE
+//! web identity, the default chain) come from [`credentials`], cached
+//! ahead of expiry; `sign::SignLayer::with_provider` signs with them.
+//!
 //! # Features
 //!
 //! - `emulator`: `emulator`, a local Tencent Cloud API 3.0 emulator to test
@@ -154,6 +158,8 @@ mod macros;
 
 pub mod action;
 mod code;
+#[cfg(feature = "sign")]
+pub mod credentials;
 #[cfg(feature = "sign")]
 mod date;
 #[cfg(feature = "emulator")]

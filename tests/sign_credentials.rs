@@ -53,7 +53,7 @@ fn from_env_reads_the_official_variables() {
         }
         Ok("no-key") => {
             let err = Credentials::from_env().unwrap_err();
-            assert_eq!(err.variable(), SECRET_KEY_VAR);
+            assert_eq!(err.variable(), Some(SECRET_KEY_VAR));
             assert_eq!(err.kind(), CredentialsErrorKind::NotSet);
             assert_eq!(
                 err.to_string(),

@@ -31,6 +31,7 @@ pub(crate) const DEFAULT_LOG_PARAMS_LIMIT: usize = 32 << 20;
 /// | [`event_interval`](Self::event_interval) | 0: stream events as fast as they are read |
 /// | [`log_capacity`](Self::log_capacity) | 100 000 entries |
 /// | [`log_params_limit`](Self::log_params_limit) | 32 MiB of parameters |
+/// | [`cvm_role`](Self::cvm_role), [`role_credentials_lifetime`](Self::role_credentials_lifetime) | no role; 6 hours |
 /// | [`addr`](Self::addr) | `127.0.0.1:0`, an ephemeral port |
 ///
 /// ```
@@ -63,6 +64,7 @@ pub struct EmulatorBuilder {
     pub(crate) event_interval: Duration,
     pub(crate) log_capacity: usize,
     pub(crate) log_params_limit: usize,
+    pub(crate) cam: super::sts::CamConfig,
     addr: SocketAddr,
 }
 
@@ -80,6 +82,7 @@ impl EmulatorBuilder {
             event_interval: Duration::ZERO,
             log_capacity: DEFAULT_LOG_CAPACITY,
             log_params_limit: DEFAULT_LOG_PARAMS_LIMIT,
+            cam: super::sts::CamConfig::default(),
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         }
     }

@@ -31,6 +31,11 @@
 //! - [`EmulatorEndpoints`] serves it on several ports standing for several
 //!   endpoints, each with its own [`EndpointFault`] (refused connections,
 //!   502 pages, hangs), to test failover;
+//! - it serves the CVM metadata server's CAM endpoints
+//!   (`/latest/meta-data/cam/security-credentials/`, [`MetadataServer`])
+//!   and STS `AssumeRole` and `AssumeRoleWithWebIdentity`, and accepts the
+//!   temporary credentials they issue until they expire
+//!   (`AuthFailure.TokenFailure` after);
 //! - every response has a fresh RequestId (UUID v4) and a `Date` header, and
 //!   the [`Log`] records (RequestId, action, [`Outcome`]) of every call.
 //!
@@ -129,17 +134,21 @@ mod cvm;
 mod endpoints;
 mod faults;
 mod log;
+mod metadata;
 mod params;
 mod ratelimit;
 mod reply;
 mod server;
 mod service;
 mod stream;
+mod sts;
 
 pub use body::EmulatorBody;
 pub use config::EmulatorBuilder;
 pub use endpoints::{EmulatorEndpoints, EndpointFault};
 pub use faults::{Fault, Injection};
 pub use log::{Log, LogEntry, Outcome};
+pub use metadata::{MetadataFault, MetadataServer};
 pub use server::Emulator;
 pub use service::{EmulatorService, ResponseFuture};
+pub use sts::StsRecord;

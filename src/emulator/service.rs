@@ -22,6 +22,7 @@ use super::params::RawParams;
 use super::ratelimit::RateLimiter;
 use super::reply::{self, ApiFailure};
 use super::stream::{self, Chat};
+use super::sts::{self, Cam};
 use super::{EmulatorBuilder, Fault, Injection};
 use crate::action::header::X_TC_ACTION;
 use crate::sign::Credentials;
@@ -74,6 +75,7 @@ struct State {
     clock_offset_seconds: i64,
     event_interval: Duration,
     request_ids: Mutex<fastrand::Rng>,
+    cam: Cam,
 }
 
 impl EmulatorService {
@@ -95,6 +97,7 @@ impl EmulatorService {
                     .map(|credentials| credentials.secret_id().to_owned())
                     .collect(),
                 verifier: auth::verifier(builder.credentials),
+                cam: Cam::new(builder.cam),
             }),
         }
     }
@@ -107,6 +110,10 @@ impl EmulatorService {
     /// Answers the next matching call(s) with a fault; see [`Injection`].
     pub fn inject(&self, injection: impl Into<Injection>) {
         self.state.faults.inject(injection.into());
+    }
+
+    pub(crate) fn cam(&self) -> &Cam {
+        &self.state.cam
     }
 }
 
@@ -162,6 +169,7 @@ impl fmt::Debug for ResponseFuture {
 /// Where a call goes once it is signed and named.
 enum Route {
     Cvm,
+    Sts,
     Chat(Chat),
 }
 
@@ -199,6 +207,13 @@ impl State {
         B::Error: Into<BoxError>,
     {
         let (parts, body) = request.into_parts();
+        if parts.method == Method::GET && parts.uri.path().starts_with("/latest/meta-data/") {
+            let cam = &self.cam;
+            return Ok(cam
+                .metadata
+                .answer(parts.uri.path(), &cam.issued, self.now())
+                .await);
+        }
         let request_id = reply::new_request_id(
             &mut self
                 .request_ids
@@ -293,14 +308,20 @@ impl State {
             now: unix_now,
         };
         let answer = match &admitted.route {
-            Route::Cvm => match self.cvm.call(&call, &admitted.params) {
-                Ok(envelope) => Answer::Envelope(envelope),
-                // Still subject to a truncation: the fault is spent either way.
-                Err(failure) => {
-                    entry.outcome = Outcome::Error(Code::new(failure.code.as_str()));
-                    Answer::Envelope(reply::error_envelope(&request_id, &failure))
+            route @ (Route::Cvm | Route::Sts) => {
+                let answered = match route {
+                    Route::Sts => self.cam.call(&call, &admitted.params),
+                    _ => self.cvm.call(&call, &admitted.params),
+                };
+                match answered {
+                    Ok(envelope) => Answer::Envelope(envelope),
+                    // Still subject to a truncation: the fault is spent either way.
+                    Err(failure) => {
+                        entry.outcome = Outcome::Error(Code::new(failure.code.as_str()));
+                        Answer::Envelope(reply::error_envelope(&request_id, &failure))
+                    }
                 }
-            },
+            }
             Route::Chat(chat) if chat.streaming() => {
                 let error_after = match fault {
                     Some(Fault::StreamError { after_events }) => {
@@ -359,11 +380,26 @@ impl State {
             .version
             .ok_or_else(|| ApiFailure::missing_parameter("Version"))?;
 
-        let verified = self
-            .verifier
-            .verify(parts, body, now)
-            .map_err(|err| auth::failure(&err))?;
-        let service = auth::service(&verified, parts, &action);
+        let verified = if sts::is_unsigned(parts, &action, &version) {
+            None
+        } else {
+            // Temporary credentials the emulator issued, while they last.
+            let issued = named
+                .secret_id
+                .as_deref()
+                .map(|id| self.cam.issued.lookup(id))
+                .transpose()?
+                .flatten();
+            let verified = match issued {
+                Some(issued) => auth::verifier(vec![issued]).verify(parts, body, now),
+                None => self.verifier.verify(parts, body, now),
+            };
+            Some(verified.map_err(|err| auth::failure(&err))?)
+        };
+        let service = match &verified {
+            Some(verified) => auth::service(verified, parts, &action),
+            None => sts::SERVICE.to_owned(),
+        };
 
         let no_such_version = || {
             ApiFailure::new(
@@ -382,12 +418,16 @@ impl State {
         let route = match service.as_str() {
             "cvm" if version != cvm::VERSION => return Err(no_such_version()),
             "cvm" if cvm::is_action(&action) => Route::Cvm,
+            sts::SERVICE if version != sts::VERSION => return Err(no_such_version()),
+            sts::SERVICE if sts::is_action(&action) => Route::Sts,
             stream::SERVICE if version != stream::VERSION => return Err(no_such_version()),
             stream::SERVICE if action == stream::ACTION => Route::Chat(Chat::parse(&named.params)?),
             _ => return Err(invalid_action()),
         };
 
-        let secret_id = verified.secret_id().to_owned();
+        let secret_id = verified
+            .as_ref()
+            .map_or_else(String::new, |verified| verified.secret_id().to_owned());
         if let Err(limit) = self.rate_limiter.acquire(&secret_id, &action) {
             return Err(ApiFailure::request_limit_exceeded(limit, &action));
         }

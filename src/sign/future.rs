@@ -3,82 +3,154 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::SystemTime;
 
+use http::Request;
 use http::header::DATE;
 use pin_project_lite::pin_project;
+use tower::Service;
 
-use super::{Clock, SignError};
+use super::service::sign_and_call;
+use super::{Clock, SignableBody};
+use crate::credentials::CredentialsFuture;
 use crate::{ApiError, Error};
 
 pin_project! {
-    /// The future of [`Sign`](super::Sign): the inner service's future,
-    /// watched for `AuthFailure.SignatureExpire`.
-    pub struct ResponseFuture<F> {
+    /// The future of [`Sign`](super::Sign): the credentials, when they are
+    /// not at hand, then the inner service's future, watched for
+    /// `AuthFailure.SignatureExpire`.
+    pub struct ResponseFuture<S, B>
+    where
+        S: Service<Request<B>>,
+    {
         #[pin]
-        state: State<F>,
+        state: State<S, B>,
     }
 }
 
 pin_project! {
     #[project = StateProj]
-    enum State<F> {
+    pub(super) enum State<S, B>
+    where
+        S: Service<Request<B>>,
+    {
+        Waiting {
+            credentials: CredentialsFuture,
+            inner: Option<S>,
+            request: Option<Request<B>>,
+            clock: Clock,
+        },
         Signed {
             #[pin]
-            future: F,
+            future: S::Future,
             clock: Clock,
             sent: SystemTime,
         },
-        Unsigned {
-            error: Option<SignError>,
+        Failed {
+            error: Option<Error>,
         },
     }
 }
 
-impl<F> ResponseFuture<F> {
-    pub(crate) fn signed(future: F, clock: Clock, sent: SystemTime) -> Self {
-        Self {
-            state: State::Signed {
-                future,
-                clock,
-                sent,
-            },
+impl<S, B> State<S, B>
+where
+    S: Service<Request<B>>,
+{
+    pub(super) fn waiting(
+        credentials: CredentialsFuture,
+        inner: S,
+        request: Request<B>,
+        clock: Clock,
+    ) -> Self {
+        Self::Waiting {
+            credentials,
+            inner: Some(inner),
+            request: Some(request),
+            clock,
         }
     }
 
-    pub(crate) fn unsigned(error: SignError) -> Self {
-        Self {
-            state: State::Unsigned { error: Some(error) },
+    pub(super) fn signed(future: S::Future, clock: Clock, sent: SystemTime) -> Self {
+        Self::Signed {
+            future,
+            clock,
+            sent,
         }
+    }
+
+    pub(super) fn failed(error: Error) -> Self {
+        Self::Failed { error: Some(error) }
     }
 }
 
-impl<F, R> Future for ResponseFuture<F>
+impl<S, B> ResponseFuture<S, B>
 where
-    F: Future<Output = Result<R, Error>>,
+    S: Service<Request<B>>,
+{
+    pub(super) fn new(state: State<S, B>) -> Self {
+        Self { state }
+    }
+}
+
+impl<S, B, R> Future for ResponseFuture<S, B>
+where
+    S: Service<Request<B>, Response = R, Error = Error>,
+    B: SignableBody,
 {
     type Output = Result<R, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().state.project() {
-            StateProj::Signed {
-                future,
-                clock,
-                sent,
-            } => {
-                let result = ready!(future.poll(cx));
-                if let Err(Error::Api(err)) = &result
-                    && err.retry_class().is_clock_skew()
-                {
-                    learn_server_time(clock, *sent, err);
+        let mut state = self.project().state;
+        loop {
+            match state.as_mut().project() {
+                StateProj::Waiting {
+                    credentials,
+                    inner,
+                    request,
+                    clock,
+                } => {
+                    let credentials = ready!(Pin::new(credentials).poll(cx));
+                    let (mut inner, request) = inner
+                        .take()
+                        .zip(request.take())
+                        .expect("ResponseFuture polled after completion");
+                    let next = match credentials {
+                        Ok(credentials) => sign_and_call(&mut inner, request, &credentials, clock),
+                        Err(err) => {
+                            tracing::debug!(error = %err, "no credentials: request not sent");
+                            State::failed(err.into())
+                        }
+                    };
+                    state.set(next);
                 }
-                Poll::Ready(result)
-            }
-            StateProj::Unsigned { error } => {
-                let error = error
-                    .take()
-                    .expect("ResponseFuture polled after completion");
-                Poll::Ready(Err(error.into()))
+                StateProj::Signed {
+                    future,
+                    clock,
+                    sent,
+                } => {
+                    let result = ready!(future.poll(cx));
+                    if let Err(Error::Api(err)) = &result
+                        && err.retry_class().is_clock_skew()
+                    {
+                        learn_server_time(clock, *sent, err);
+                    }
+                    return Poll::Ready(result);
+                }
+                StateProj::Failed { error } => {
+                    let error = error
+                        .take()
+                        .expect("ResponseFuture polled after completion");
+                    return Poll::Ready(Err(error));
+                }
             }
         }
+    }
+}
+
+impl<S, B> std::fmt::Debug for ResponseFuture<S, B>
+where
+    S: Service<Request<B>>,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
     }
 }
 

@@ -1,8 +1,10 @@
+use std::fmt;
 use std::sync::Arc;
 
 use tower::Layer;
 
 use super::{Clock, Credentials, Sign};
+use crate::credentials::{CredentialsCache, ProvideCredentials};
 
 /// Applies [`Sign`] to a service: every request is signed with
 /// TC3-HMAC-SHA256 as of the [`Clock`]'s time.
@@ -26,17 +28,47 @@ use super::{Clock, Credentials, Sign};
 ///     .layer(EnvelopeLayer::new())
 ///     .service(transport);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SignLayer {
-    credentials: Arc<Credentials>,
+    provider: Arc<dyn ProvideCredentials>,
     clock: Clock,
 }
 
 impl SignLayer {
     /// A layer signing with `credentials` as of the system clock.
     pub fn new(credentials: Credentials) -> Self {
+        Self::from_provider(Arc::new(credentials))
+    }
+
+    /// A layer signing with what `provider` answers, behind a
+    /// [`CredentialsCache`] with its defaults: fetched ahead of expiry,
+    /// in the background, one fetch at a time.
+    ///
+    /// A request waits only when no valid credentials are in hand (the
+    /// first one, or after an expiry); if none can be had, the call fails
+    /// with [`Error::Layer`](crate::Error::Layer) holding a
+    /// [`CredentialsError`](crate::credentials::CredentialsError), unsent.
+    ///
+    /// ```
+    /// use tower_tencentcloud::credentials::EnvironmentProvider;
+    /// use tower_tencentcloud::sign::SignLayer;
+    ///
+    /// let layer = SignLayer::with_provider(EnvironmentProvider::new());
+    /// ```
+    pub fn with_provider(provider: impl ProvideCredentials) -> Self {
+        Self::with_cache(CredentialsCache::new(provider))
+    }
+
+    /// A layer signing with what `cache` holds: one configured, or shared
+    /// with other layers or code that reads its
+    /// [`expiry`](CredentialsCache::expiry).
+    pub fn with_cache(cache: CredentialsCache) -> Self {
+        Self::from_provider(Arc::new(cache))
+    }
+
+    fn from_provider(provider: Arc<dyn ProvideCredentials>) -> Self {
         Self {
-            credentials: Arc::new(credentials),
+            provider,
             clock: Clock::new(),
         }
     }
@@ -50,10 +82,18 @@ impl SignLayer {
     }
 }
 
+impl fmt::Debug for SignLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignLayer")
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<S> Layer<S> for SignLayer {
     type Service = Sign<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Sign::from_parts(inner, self.credentials.clone(), self.clock.clone())
+        Sign::from_parts(inner, self.provider.clone(), self.clock.clone())
     }
 }

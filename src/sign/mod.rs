@@ -6,7 +6,10 @@
 //!   the `http::Request` of one API action.
 //! - [`SignLayer`]: signs every request that passes, with a fresh timestamp
 //!   on every attempt, and corrects its [`Clock`] when the API answers
-//!   `AuthFailure.SignatureExpire`.
+//!   `AuthFailure.SignatureExpire`. It signs with fixed credentials
+//!   ([`SignLayer::new`]) or with what a
+//!   [provider](crate::credentials::ProvideCredentials) answers, cached
+//!   ([`SignLayer::with_provider`]).
 //! - [`sign_request`]: the signature itself, a pure function of the request,
 //!   the credentials and the timestamp.
 //! - [`verify`]: the other side, for servers that stand in for the API in
@@ -45,7 +48,6 @@
 
 mod body;
 mod clock;
-mod credentials;
 mod error;
 mod future;
 mod layer;
@@ -56,9 +58,11 @@ pub mod verify;
 pub use crate::action::ServiceName;
 pub use body::SignableBody;
 pub use clock::Clock;
-pub use credentials::{
-    Credentials, CredentialsError, CredentialsErrorKind, SECRET_ID_VAR, SECRET_KEY_VAR,
-    SESSION_TOKEN_VAR,
+// Credentials live in their own room; they are re-exported where signing
+// has always found them.
+pub use crate::credentials::{
+    Credentials, CredentialsError, CredentialsErrorKind, ProvideCredentials, SECRET_ID_VAR,
+    SECRET_KEY_VAR, SESSION_TOKEN_VAR,
 };
 pub use error::{SignError, SignErrorKind};
 pub use future::ResponseFuture;

@@ -1,11 +1,14 @@
+use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::Request;
 use tower::Service;
 
+use super::future::State;
 use super::{Clock, Credentials, ResponseFuture, SignLayer, SignableBody, clock, sign_request};
 use crate::Error;
+use crate::credentials::ProvideCredentials;
 
 /// Signs each request with TC3-HMAC-SHA256, then calls the inner service.
 ///
@@ -16,8 +19,11 @@ use crate::Error;
 /// on for the retry layer to decide
 /// ([`RetryClass::ClockSkew`](crate::RetryClass::ClockSkew)).
 ///
-/// A request that cannot be signed is not sent: the call fails with
-/// [`Error::Layer`].
+/// Each request is signed with one snapshot of the credentials. With a
+/// provider, the snapshot is taken at once while valid credentials are in
+/// hand; otherwise the call waits for them, which needs a clone of the
+/// inner service. A request that cannot be signed, for want of credentials
+/// or otherwise, is not sent: the call fails with [`Error::Layer`].
 ///
 /// ```
 /// use tower_tencentcloud::sign::{Credentials, Sign};
@@ -27,10 +33,10 @@ use crate::Error;
 ///
 /// let service = Sign::new(envelope, Credentials::new("AKIDEXAMPLE", "secret-key"));
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Sign<S> {
     inner: S,
-    credentials: Arc<Credentials>,
+    provider: Arc<dyn ProvideCredentials>,
     clock: Clock,
 }
 
@@ -40,10 +46,14 @@ impl<S> Sign<S> {
         Self::from_parts(inner, Arc::new(credentials), Clock::new())
     }
 
-    pub(crate) fn from_parts(inner: S, credentials: Arc<Credentials>, clock: Clock) -> Self {
+    pub(crate) fn from_parts(
+        inner: S,
+        provider: Arc<dyn ProvideCredentials>,
+        clock: Clock,
+    ) -> Self {
         Self {
             inner,
-            credentials,
+            provider,
             clock,
         }
     }
@@ -67,33 +77,79 @@ impl<S> Sign<S> {
     define_inner_service_accessors!();
 }
 
+impl<S: fmt::Debug> fmt::Debug for Sign<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sign")
+            .field("inner", &self.inner)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<S, B> Service<Request<B>> for Sign<S>
 where
-    S: Service<Request<B>, Error = Error>,
+    S: Service<Request<B>, Error = Error> + Clone,
     B: SignableBody,
 {
     type Response = S::Response;
     type Error = Error;
-    type Future = ResponseFuture<S::Future>;
+    type Future = ResponseFuture<S, B>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        // One reading serves both, so that the offset learned from the
-        // response is measured against the time this request was signed at.
-        let sent = self.clock.local_now();
-        let timestamp = clock::unix_seconds(self.clock.corrected(sent));
-        match sign_request(&mut request, &self.credentials, timestamp) {
-            Ok(()) => {
-                tracing::trace!(timestamp, "signed request");
-                ResponseFuture::signed(self.inner.call(request), self.clock.clone(), sent)
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        match self.provider.provide_credentials().into_ready() {
+            Ok(Ok(credentials)) => ResponseFuture::new(sign_and_call(
+                &mut self.inner,
+                request,
+                &credentials,
+                &self.clock,
+            )),
+            Ok(Err(err)) => {
+                tracing::debug!(error = %err, "no credentials: request not sent");
+                ResponseFuture::new(State::failed(err.into()))
             }
-            Err(err) => {
-                tracing::debug!(error = %err, "request not signed");
-                ResponseFuture::unsigned(err)
+            Err(credentials) => {
+                // The ready service goes with the request; a fresh clone
+                // stays to be made ready for the next one.
+                let clone = self.inner.clone();
+                let inner = std::mem::replace(&mut self.inner, clone);
+                ResponseFuture::new(State::waiting(
+                    credentials,
+                    inner,
+                    request,
+                    self.clock.clone(),
+                ))
             }
+        }
+    }
+}
+
+/// Signs `request` with `credentials` as of now, and sends it.
+pub(super) fn sign_and_call<S, B>(
+    inner: &mut S,
+    mut request: Request<B>,
+    credentials: &Credentials,
+    clock: &Clock,
+) -> State<S, B>
+where
+    S: Service<Request<B>, Error = Error>,
+    B: SignableBody,
+{
+    // One reading serves both, so that the offset learned from the
+    // response is measured against the time this request was signed at.
+    let sent = clock.local_now();
+    let timestamp = clock::unix_seconds(clock.corrected(sent));
+    match sign_request(&mut request, credentials, timestamp) {
+        Ok(()) => {
+            tracing::trace!(timestamp, "signed request");
+            State::signed(inner.call(request), clock.clone(), sent)
+        }
+        Err(err) => {
+            tracing::debug!(error = %err, "request not signed");
+            State::failed(err.into())
         }
     }
 }
