@@ -6,9 +6,12 @@ use bytes::Bytes;
 use http::header::CONTENT_ENCODING;
 use http::{HeaderMap, HeaderValue, StatusCode};
 
+use crate::code::Code;
 use crate::escape::{EscapeBytes, EscapeControl, write_chain};
+use crate::request_id::RequestId;
+use crate::retry_class::RetryClass;
+use crate::retry_stopped::RetryStopped;
 use crate::text::Text;
-use crate::{Code, RequestId, RetryClass, RetryStopped};
 
 /// A boxed error, as tower and hyper pass them around.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

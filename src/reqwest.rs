@@ -41,7 +41,7 @@ use bytes::Bytes;
 use pin_project_lite::pin_project;
 use tower::Service;
 
-use crate::BoxError;
+use crate::error::BoxError;
 
 /// A [`reqwest::Client`] as a `tower::Service<http::Request<B>>`.
 ///

@@ -14,7 +14,7 @@ use super::{
     CredentialsError, CredentialsErrorKind, CredentialsFuture, CvmRoleProvider,
     EnvironmentProvider, ProfileProvider, ProvideCredentials, WebIdentityProvider,
 };
-use crate::BoxError;
+use crate::error::BoxError;
 
 /// The sources of the chain, in the order they are tried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,7 +15,7 @@ use super::transport::{exchange, malformed};
 use super::{
     Credentials, CredentialsError, CredentialsErrorKind, CredentialsFuture, ProvideCredentials,
 };
-use crate::BoxError;
+use crate::error::BoxError;
 
 /// Where the metadata server answers on every CVM instance.
 pub const METADATA_ENDPOINT: &str = "http://metadata.tencentyun.com/latest/meta-data/";

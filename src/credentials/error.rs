@@ -3,7 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::{BoxError, Error, LayerError, RetryClass};
+use crate::error::{BoxError, Error, LayerError};
+use crate::retry_class::RetryClass;
 
 /// No usable credentials: a source is not configured, could not be read or
 /// reached, answered with an error, took too long, or the credentials in

@@ -18,8 +18,8 @@ use super::{
 };
 use crate::action::ActionRequest;
 use crate::envelope::Envelope;
+use crate::error::{BoxError, Error};
 use crate::sign::{Sign, SignLayer};
-use crate::{BoxError, Error};
 
 /// The service that issues temporary credentials.
 pub const STS_SERVICE: &str = "sts";

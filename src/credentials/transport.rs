@@ -7,7 +7,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use tower::{Service, ServiceExt};
 
 use super::{CredentialsError, CredentialsErrorKind};
-use crate::BoxError;
+use crate::error::BoxError;
 
 /// The most a source's answer may be: credentials are a few KiB.
 pub(crate) const MAX_ANSWER: usize = 64 << 10;

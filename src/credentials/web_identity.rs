@@ -19,9 +19,9 @@ use super::sts::{StsCall, read_answer};
 use super::{
     Credentials, CredentialsError, CredentialsErrorKind, CredentialsFuture, ProvideCredentials,
 };
-use crate::BoxError;
 use crate::action::header::X_TC_TIMESTAMP;
 use crate::envelope::Envelope;
+use crate::error::BoxError;
 
 /// The region of the STS call, which TKE sets in the pod.
 pub const TKE_REGION_VAR: &str = "TKE_REGION";

@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::params::{Params, RawParams};
 use super::reply::{ApiFailure, success_envelope};
-use crate::RequestId;
 use crate::date::utc_date;
+use crate::request_id::RequestId;
 
 /// The version of cvm the emulator answers.
 pub(crate) const VERSION: &str = "2017-03-12";

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::{Code, RequestId};
+use crate::code::Code;
+use crate::request_id::RequestId;
 
 /// The calls an emulator answered, oldest first, shared by every clone.
 ///

@@ -9,8 +9,8 @@ use http::{HeaderValue, Response, StatusCode};
 use serde::Serialize;
 
 use super::body::EmulatorBody;
-use crate::RequestId;
 use crate::action::header::X_TC_REQUESTID;
+use crate::request_id::RequestId;
 
 /// An error the API reports in an envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -25,9 +25,11 @@ use super::stream::{self, Chat};
 use super::sts::{self, Cam};
 use super::{EmulatorBuilder, Fault, Injection};
 use crate::action::header::X_TC_ACTION;
+use crate::code::Code;
+use crate::error::BoxError;
+use crate::request_id::RequestId;
 use crate::sign::Credentials;
 use crate::sign::verify::{self, Verifier};
-use crate::{BoxError, Code, RequestId};
 
 /// The largest request body the API accepts.
 const MAX_REQUEST_BODY: usize = 10 << 20;

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::params::{Params, RawParams};
 use super::reply::{ApiFailure, success_envelope};
-use crate::RequestId;
+use crate::request_id::RequestId;
 
 /// The service of the streaming action.
 pub(crate) const SERVICE: &str = "hunyuan";

@@ -6,8 +6,8 @@ use http::StatusCode;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use crate::RequestId;
 use crate::error::{BodyError, BoxError, Error};
+use crate::request_id::RequestId;
 
 pin_project! {
     /// The body of a response that passed [`Envelope`](super::Envelope).

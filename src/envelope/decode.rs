@@ -5,9 +5,10 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use super::scan::{ErrorMembers, ErrorSpans, Raw, Spans, scan};
+use crate::code::Code;
 use crate::error::{DecodeError, DecodeErrorKind};
+use crate::request_id::RequestId;
 use crate::text::Text;
-use crate::{Code, RequestId};
 
 /// What an envelope says: success or `Error`, and the RequestId.
 ///

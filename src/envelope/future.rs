@@ -13,11 +13,11 @@ use super::EnvelopeBody;
 use super::buffer::BodyBuffer;
 use super::collect::{Collected, poll_collect};
 use super::decode_owned;
-use crate::RequestId;
 use crate::action::media_type::is_streaming;
 use crate::error::{
     ApiError, BodyError, BodyTooLarge, BoxError, Error, NotEnvelope, TransportError,
 };
+use crate::request_id::RequestId;
 
 pin_project! {
     /// The future of [`Envelope`](super::Envelope): waits for the response

@@ -12,8 +12,8 @@ use tower::Service;
 use super::breaker::Outcome;
 use super::host_fault::judge;
 use super::hosts::{Admission, Hosts, Origin, Ticket};
-use crate::Error;
 use crate::action::header::action;
+use crate::error::Error;
 
 pin_project! {
     /// The response future of [`Failover`](super::Failover): one attempt

@@ -5,7 +5,7 @@ use std::io;
 use http::StatusCode;
 
 use super::breaker::Outcome;
-use crate::Error;
+use crate::error::Error;
 
 /// What one attempt says about the host it went to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +85,7 @@ fn is_connect_error(err: &(dyn std::error::Error + 'static)) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{ApiError, BoxError};
+    use crate::error::{ApiError, BoxError};
 
     fn transport(err: impl Into<BoxError>) -> Result<(), Error> {
         Err(Error::from(err.into()))

@@ -8,9 +8,9 @@ use tower::Service;
 use super::breaker::BreakerState;
 use super::future::ResponseFuture;
 use super::hosts::Hosts;
-use crate::Error;
 use crate::action::header::action;
 use crate::action::{Idempotent, is_read_only_action};
+use crate::error::Error;
 
 /// Sends each attempt to a healthy endpoint of the request's ring, and the
 /// next attempt to the next endpoint when the host failed.

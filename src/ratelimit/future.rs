@@ -13,9 +13,9 @@ use super::RateKey;
 use super::last_throttle::LastThrottle;
 use super::rates::{KeyState, Rates};
 use super::state::{Admission, Answer, Cut};
-use crate::Error;
 use crate::action::Deadline;
 use crate::action::telemetry;
+use crate::error::Error;
 
 pin_project! {
     /// The future of [`AdaptiveRateLimit`](super::AdaptiveRateLimit): the

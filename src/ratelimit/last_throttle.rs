@@ -1,7 +1,7 @@
 //! The last throttle of a key, kept to answer a request that cannot wait
 //! for its token.
 
-use crate::{ApiError, Error, NotEnvelope};
+use crate::error::{ApiError, Error, NotEnvelope};
 
 /// A copy of the last throttled answer for a key: a `RequestLimitExceeded`
 /// envelope or a 429 page, the only errors a throttle can be.

@@ -10,7 +10,7 @@ use super::future::{Feedback, Reservation, ResponseFuture, refusal};
 use super::rates::Rates;
 use super::state::Admission;
 use super::{AdaptiveRateLimitLayer, RateKey};
-use crate::Error;
+use crate::error::Error;
 
 /// Paces requests per endpoint, region and action at a rate learned from
 /// throttled answers.

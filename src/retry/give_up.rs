@@ -4,7 +4,8 @@
 use http::Request;
 
 use crate::action::header;
-use crate::{Error, RetryStopped, StopReason};
+use crate::error::Error;
+use crate::retry_stopped::{RetryStopped, StopReason};
 
 /// Reports that no further attempt follows `error`, the outcome of attempt
 /// number `attempts`, and records it on the error

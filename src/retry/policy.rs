@@ -16,7 +16,9 @@ use super::idempotency::{self, IdempotencyRule};
 use super::retry_after::retry_after;
 use super::{Attempts, RetryDelay};
 use crate::action::{Deadline, header};
-use crate::{Error, RetryClass, StopReason};
+use crate::error::Error;
+use crate::retry_class::RetryClass;
+use crate::retry_stopped::StopReason;
 
 /// A caller's classification, replacing [`Error::retry_class`].
 type Classifier = Arc<dyn Fn(&Error) -> RetryClass + Send + Sync>;

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use http::HeaderMap;
 use http::header::{DATE, RETRY_AFTER};
 
-use crate::Error;
+use crate::error::Error;
 
 /// The wait that the response behind `error` asks for, if it carries a
 /// valid `Retry-After`: delay-seconds, or an HTTP date measured from the

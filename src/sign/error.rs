@@ -2,8 +2,9 @@
 
 use std::fmt;
 
+use crate::error::{Error, LayerError};
 use crate::escape::EscapeControl;
-use crate::{Error, LayerError, RetryClass};
+use crate::retry_class::RetryClass;
 
 /// A request could not be signed, so it was not sent.
 ///

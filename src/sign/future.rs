@@ -11,7 +11,7 @@ use tower::Service;
 use super::service::sign_and_call;
 use super::{Clock, SignableBody};
 use crate::credentials::CredentialsFuture;
-use crate::{ApiError, Error};
+use crate::error::{ApiError, Error};
 
 pin_project! {
     /// The future of [`Sign`](super::Sign): the credentials, when they are

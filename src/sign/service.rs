@@ -7,8 +7,8 @@ use tower::Service;
 
 use super::future::State;
 use super::{Clock, Credentials, ResponseFuture, SignLayer, SignableBody, clock, sign_request};
-use crate::Error;
 use crate::credentials::ProvideCredentials;
+use crate::error::Error;
 
 /// Signs each request with TC3-HMAC-SHA256, then calls the inner service.
 ///

@@ -11,7 +11,8 @@ use serde::Deserialize;
 use super::EventTooLarge;
 use crate::envelope::decode;
 use crate::error::{ApiError, Error, LayerError};
-use crate::{RequestId, RetryClass};
+use crate::request_id::RequestId;
+use crate::retry_class::RetryClass;
 
 /// What the errors of one response need to know about it.
 #[derive(Debug, Clone)]

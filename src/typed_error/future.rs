@@ -4,7 +4,7 @@ use std::task::{Context, Poll, ready};
 
 use pin_project_lite::pin_project;
 
-use crate::{BoxError, Error};
+use crate::error::{BoxError, Error};
 
 pin_project! {
     /// The future of [`TypedError`](super::TypedError): the inner

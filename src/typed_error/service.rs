@@ -3,7 +3,7 @@ use std::task::{Context, Poll};
 use tower::Service;
 
 use super::ResponseFuture;
-use crate::{BoxError, Error};
+use crate::error::{BoxError, Error};
 
 /// Makes the errors of the inner service, boxed or not, typed
 /// [`Error`]s with [`Error::from_boxed`].

@@ -6,9 +6,9 @@ use http::{Response, StatusCode};
 use serde::Deserialize;
 
 use super::pass::{Pass, one_pass};
-use crate::RequestId;
 use crate::envelope::future::decide;
 use crate::error::{ApiError, DeserializeError, Error};
+use crate::request_id::RequestId;
 
 /// Decides a response whose body was read whole, as
 /// [`TypedEnvelope`](super::TypedEnvelope) does, and deserializes

@@ -12,13 +12,13 @@ use serde::de::DeserializeOwned;
 
 use super::TypedBody;
 use super::decide::decide_with;
-use crate::RequestId;
 use crate::action::media_type::is_streaming;
 use crate::envelope::EnvelopeBody;
 use crate::envelope::buffer::BodyBuffer;
 use crate::envelope::collect::{Collected, poll_collect};
 use crate::envelope::future::expected_len;
 use crate::error::{BodyError, BodyTooLarge, BoxError, Error, TransportError};
+use crate::request_id::RequestId;
 
 pin_project! {
     /// The future of [`TypedEnvelope`](super::TypedEnvelope): waits for

@@ -15,7 +15,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visi
 use serde::forward_to_deserialize_any;
 
 use super::pass::{Found, TextSeed};
-use crate::RequestId;
+use crate::request_id::RequestId;
 
 /// Where serde_json's map stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,7 +15,8 @@ use tower::{Layer, Service};
 use crate::action::header::X_TC_REQUESTID;
 use crate::envelope::oracle::tests::{envelope, mutated};
 use crate::envelope::{EnvelopeLayer, TypedEnvelopeLayer};
-use crate::{Error, RequestId};
+use crate::error::Error;
+use crate::request_id::RequestId;
 
 /// A type every success envelope fits: it names a member no generated
 /// body has, and ignores the rest.

@@ -17,8 +17,9 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use super::members::{At, Members, MembersDeserializer};
+use crate::code::Code;
+use crate::request_id::RequestId;
 use crate::text::Text;
-use crate::{Code, RequestId};
 
 /// What the pass decided.
 pub(crate) enum Pass<T> {

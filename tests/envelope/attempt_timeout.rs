@@ -7,7 +7,7 @@
 //! tokio's paused clock: the server sleeps on the same clock, so the test
 //! runs at once whatever the timeouts.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -7,7 +7,7 @@
 //! server sleeps on the same clock, so a hung answer lets the clock run to
 //! the client's timeout at once.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

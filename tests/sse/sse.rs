@@ -3,7 +3,7 @@
 //! fails midway, an error envelope instead of a stream, and a client that
 //! drops a stream midway.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! that it reads back), the cause and its causes named, and, for a retried
 //! call, the attempts and why they stopped.
 
-mod support;
+use crate::support;
 
 use std::convert::Infallible;
 use std::error::Error as _;

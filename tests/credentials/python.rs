@@ -7,8 +7,7 @@
 //!
 //! Real time and a real server: the SDK is another process.
 
-#[path = "support/sdk.rs"]
-mod sdk;
+use crate::sdk;
 
 use std::io::Write;
 use std::path::PathBuf;

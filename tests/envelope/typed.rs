@@ -2,7 +2,7 @@
 //! hyper-util's client, under the retry policy as in a real stack: the
 //! fields as the caller's type, and the same verdicts as the untyped layer.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

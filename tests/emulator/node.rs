@@ -11,8 +11,7 @@
 //! when `tests/node/node_modules` lacks it; `node` and `npm` must be on the
 //! PATH.
 
-#[path = "support/sdk.rs"]
-mod sdk;
+use crate::sdk;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

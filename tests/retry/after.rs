@@ -2,7 +2,7 @@
 //! real hyper server on 127.0.0.1 that notes when each attempt arrives, on
 //! tokio's paused clock.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

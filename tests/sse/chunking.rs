@@ -2,7 +2,7 @@
 //! transport cut the stream into chunks. Found by the `sse_stream` fuzz
 //! target.
 
-mod support;
+use crate::support;
 
 use std::sync::Mutex;
 

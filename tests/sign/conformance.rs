@@ -7,8 +7,7 @@
 //! which the test makes itself (`.ci/python-setup`, under a file lock) when
 //! it is missing.
 
-#[path = "support/sdk.rs"]
-mod sdk;
+use crate::sdk;
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -1,7 +1,7 @@
 //! The secret key and the session token never show: not in Debug, Display,
 //! errors, nor in tracing output at TRACE level.
 
-mod api_server;
+use crate::api_server;
 
 use std::io;
 use std::sync::{Arc, Mutex};

@@ -1,7 +1,7 @@
 //! The behaviour table of the README, row by row, through a real hyper
 //! server on 127.0.0.1 and hyper-util's client.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

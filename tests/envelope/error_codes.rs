@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use tower_tencentcloud::{Category, Code, RetryClass};
 
 fn declared_codes() -> BTreeSet<String> {
-    let tsv = include_str!("data/error-codes.tsv");
+    let tsv = include_str!("../data/error-codes.tsv");
     tsv.lines()
         .filter(|line| !line.starts_with('#'))
         .map(|line| line.split('\t').nth(2).expect("three columns").to_owned())

@@ -150,3 +150,24 @@ fn every_tc_header_is_spelled_once() {
         }
     }
 }
+
+#[test]
+fn the_crate_imports_names_from_the_rooms_that_own_them() {
+    for (path, text) in sources(&src()) {
+        for (number, line) in text.lines().enumerate() {
+            let line = line.trim_start();
+            // `use crate::Error` or `use crate::{Code, ...}` goes through the
+            // root's re-exports and hides which room a file depends on.
+            let through_root = line
+                .strip_prefix("use crate::")
+                .and_then(|rest| rest.chars().next())
+                .is_some_and(|first| first == '{' || first.is_ascii_uppercase());
+            assert!(
+                !through_root,
+                "{}:{}: imports through the crate root: {line}",
+                path.display(),
+                number + 1
+            );
+        }
+    }
+}

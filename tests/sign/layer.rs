@@ -1,7 +1,7 @@
 //! The sign layer in the stack Retry → Sign → Envelope → hyper-util client,
 //! against a real server on 127.0.0.1.
 
-mod api_server;
+use crate::api_server;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

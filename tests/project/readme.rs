@@ -5,8 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-const README: &str = include_str!("../README.md");
-const CARGO_TOML: &str = include_str!("../Cargo.toml");
+const README: &str = include_str!("../../README.md");
+const CARGO_TOML: &str = include_str!("../../Cargo.toml");
 
 /// The contents of the README's fenced blocks of `language`.
 fn blocks(language: &str) -> Vec<&'static str> {
