@@ -40,12 +40,21 @@ const VARS: &[&str] = &[
     "HOME",
 ];
 
+/// The name libtest knows `test` by in this binary: its module path
+/// without the crate's name.
+fn test_path(test: &str) -> String {
+    match module_path!().split_once("::") {
+        Some((_, module)) => format!("{module}::{test}"),
+        None => test.to_owned(),
+    }
+}
+
 fn run_child(case: &str, vars: &[(&str, &str)]) {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
         .args([
             "--exact",
-            "default_chain",
+            &test_path("default_chain"),
             "--test-threads=1",
             "--nocapture",
         ])

@@ -11,6 +11,8 @@ const LAYERS: &[&str] = &[
     "sse",
     "ratelimit",
     "failover",
+    "credentials",
+    "typed_error",
     "emulator",
     "reqwest",
     "trace",
@@ -99,7 +101,11 @@ fn layers_import_only_what_the_architecture_allows() {
     let allowed: &[(&str, &[&str])] = &[
         ("sse", &["envelope"]),
         ("emulator", &["sign"]),
-        ("sign", &[]),
+        // One feature: the signer takes a provider; the STS providers sign
+        // their calls through SignLayer and read them through EnvelopeLayer.
+        ("sign", &["credentials"]),
+        ("credentials", &["sign", "envelope"]),
+        ("typed_error", &[]),
         ("retry", &[]),
         ("ratelimit", &[]),
         ("failover", &[]),

@@ -13,12 +13,26 @@ use tower_tencentcloud::sign::{
 /// Set in the child: which case to check.
 const CASE_VAR: &str = "TOWER_TENCENTCLOUD_FROM_ENV_CASE";
 
+/// The name libtest knows `test` by in this binary: its module path
+/// without the crate's name.
+fn test_path(test: &str) -> String {
+    match module_path!().split_once("::") {
+        Some((_, module)) => format!("{module}::{test}"),
+        None => test.to_owned(),
+    }
+}
+
 /// Runs `test` in a child process with exactly the credential variables
 /// `vars`, and case `case`.
 fn run_child(test: &str, case: &str, vars: &[(&str, &str)]) {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
-        .args(["--exact", test, "--test-threads=1", "--nocapture"])
+        .args([
+            "--exact",
+            &test_path(test),
+            "--test-threads=1",
+            "--nocapture",
+        ])
         .env(CASE_VAR, case);
     for var in [SECRET_ID_VAR, SECRET_KEY_VAR, SESSION_TOKEN_VAR] {
         command.env_remove(var);
