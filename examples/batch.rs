@@ -16,7 +16,7 @@
 //! ```
 //!
 //! Each stack gets a fresh emulator; the run takes about two minutes, in
-//! real time. `tests/batch.rs` runs the same batches in process on a paused
+//! real time. `tests/ratelimit/batch.rs` runs the same batches in process on a paused
 //! clock and asserts the goals of the first.
 
 use std::collections::BTreeMap;

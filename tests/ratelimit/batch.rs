@@ -14,7 +14,7 @@
 //! a budget, go to stderr:
 //!
 //! ```text
-//! cargo test --all-features --test batch -- --nocapture
+//! cargo test --all-features --test ratelimit batch -- --nocapture
 //! ```
 
 use std::collections::HashMap;
