@@ -1,5 +1,5 @@
-//! Shared pieces of the fuzz targets in `fuzz_targets/`: an independent
-//! envelope decoder built on serde_json, the crate's own rewriting of
+//! Shared pieces of the fuzz targets in `fuzz_targets/`: the crate's own
+//! reference decoder built on serde_json, the crate's own rewriting of
 //! misspelt payload scalars that it is judged on, a response body cut into
 //! chunks where the fuzzer says, and a poll for futures that must be ready
 //! at once.
@@ -12,7 +12,13 @@ mod chunked_body;
 // divergence: std, serde and serde_json only.
 #[path = "../../src/envelope/payload_scalars.rs"]
 mod payload_scalars;
-mod serde_envelope;
+// The reference decoder of the crate's differential tests, the same file:
+// it reads the crate's items as `super::` and `crate::error::`.
+#[path = "../../src/envelope/oracle.rs"]
+mod oracle;
+mod error {
+    pub(crate) use tower_tencentcloud::{DecodeError, DecodeErrorKind};
+}
 
 use std::future::Future;
 use std::pin::pin;
@@ -20,7 +26,25 @@ use std::task::{Context, Poll, Waker};
 
 pub use chunked_body::ChunkedBody;
 pub use payload_scalars::neutralize_payload_scalars;
-pub use serde_envelope::{Refusal, SerdeVerdict, decode_with_serde};
+use tower_tencentcloud::envelope::{Decoded, ErrorFields};
+
+/// A verdict on a body: its RequestId, and the `Response.Error` fields
+/// (`None` on success) or why it is not an envelope.
+pub type Verdict = (
+    Option<String>,
+    Result<Option<(String, String)>, tower_tencentcloud::DecodeErrorKind>,
+);
+
+/// serde_json's verdict on `body` under the envelope rules: the crate's
+/// reference decoder.
+pub fn reference_verdict(body: &[u8]) -> Verdict {
+    oracle::decode_with_serde(body)
+}
+
+/// The crate's decoder's verdict on `body`.
+pub fn scanner_verdict(body: &[u8]) -> Verdict {
+    oracle::verdict_of(tower_tencentcloud::envelope::decode(body))
+}
 
 /// Polls `future` once and returns its output.
 ///

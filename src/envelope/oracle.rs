@@ -1,5 +1,10 @@
 //! The reference decoder for the differential tests: serde_json drives
 //! visitors over the same document, and its verdict defines correct.
+//!
+//! The one reference of the crate: the unit tests use it here, and the
+//! fuzz crate includes this very file by `#[path]` (with `super::Decoded`,
+//! `super::ErrorFields` and `crate::error` standing for the crate's public
+//! items there), so that both judge the scanner by the same rules.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -9,7 +14,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visi
 use serde_json::value::RawValue;
 
 use super::{Decoded, ErrorFields};
-use crate::error::DecodeErrorKind;
+use crate::error::{DecodeError, DecodeErrorKind};
 
 /// The oracle's verdict: (RequestId, Ok(error fields) or Err(kind)).
 pub(crate) type Verdict = (
@@ -18,7 +23,7 @@ pub(crate) type Verdict = (
 );
 
 /// What [`decode`](super::decode) returns, reduced to a comparable verdict.
-pub(crate) fn verdict_of(result: Result<Decoded<'_>, crate::DecodeError>) -> Verdict {
+pub(crate) fn verdict_of(result: Result<Decoded<'_>, DecodeError>) -> Verdict {
     match result {
         Ok(decoded) => (
             decoded.request_id().map(str::to_owned),
