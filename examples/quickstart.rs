@@ -4,14 +4,13 @@
 //! cargo run --example quickstart --features emulator
 //! ```
 //!
-//! Retry → Sign → Envelope → hyper-util, calling an emulator started in
-//! this process: a DescribeInstances and its RequestId; an error matched by
-//! its code; a burst of 50 calls into a rate limit, absorbed by retries; an
-//! InternalError absorbed on a read-only action. Against the real API, only
+//! Retry → AdaptiveRateLimit → Sign → Envelope → hyper-util, calling an
+//! emulator started in this process: a DescribeInstances and its RequestId;
+//! an error matched by its code; a burst of 50 calls into a rate limit,
+//! paced and retried until every one succeeds; an InternalError absorbed on
+//! a read-only action. Against the real API, only
 //! the credentials (`Credentials::from_env()`), the endpoint (none: the
 //! default `https://cvm.tencentcloudapi.com`) and an HTTPS connector change.
-
-use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -25,7 +24,8 @@ use tower::retry::RetryLayer;
 use tower::{ServiceBuilder, ServiceExt};
 use tower_tencentcloud::action::ActionRequest;
 use tower_tencentcloud::emulator::{Emulator, Fault, Injection, Outcome};
-use tower_tencentcloud::retry::{Attempts, RetryBudget, RetryPolicy};
+use tower_tencentcloud::ratelimit::AdaptiveRateLimitLayer;
+use tower_tencentcloud::retry::{Attempts, RetryPolicy};
 use tower_tencentcloud::sign::{Credentials, SignLayer};
 use tower_tencentcloud::{EnvelopeLayer, Error, RequestId};
 
@@ -64,17 +64,14 @@ async fn main() -> Result<(), BoxError> {
         emulator.endpoint()
     );
 
-    // 2. The stack, outermost first: Retry replays, Sign signs each attempt
-    //    afresh, Envelope turns Response.Error into a typed Error.
-    let policy = RetryPolicy::default()
-        .max_attempts(10)
-        .throttled_backoff(Duration::from_millis(200), Duration::from_secs(2))
-        // The default budget lets retries add 20% to the traffic; a batch
-        // that knows it runs into a rate limit allows more.
-        .budget(RetryBudget::new().ratio(2.0).max_tokens(100));
+    // 2. The stack, outermost first: Retry replays, AdaptiveRateLimit paces
+    //    each attempt under the rate it learns from throttles, Sign signs
+    //    each attempt afresh, Envelope turns Response.Error into a typed
+    //    Error. The defaults are the recommended ones.
     let transport = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let client = ServiceBuilder::new()
-        .layer(RetryLayer::new(policy))
+        .layer(RetryLayer::new(RetryPolicy::default()))
+        .layer(AdaptiveRateLimitLayer::new())
         .layer(SignLayer::new(credentials))
         .layer(EnvelopeLayer::new())
         .service(transport);

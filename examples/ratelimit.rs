@@ -17,7 +17,7 @@
 //! up while still throttled).
 //!
 //! - (a) `RetryPolicy`: jittered backoff from 200 ms doubling to 2 s, up to
-//!   10 attempts, a budget that lets retries double the traffic.
+//!   10 attempts (throttled retries spend no budget).
 //! - (b) fixed backoff: retries after 1, 2, 4 and 8 s without jitter, as
 //!   the official SDKs do.
 //! - (c) `AdaptiveRateLimitLayer` under the same `RetryPolicy` as (a).
@@ -37,7 +37,7 @@ use tower::{Service, ServiceBuilder, ServiceExt};
 use tower_tencentcloud::action::ActionRequest;
 use tower_tencentcloud::emulator::{Emulator, Outcome};
 use tower_tencentcloud::ratelimit::{AdaptiveRateLimitLayer, RateKey};
-use tower_tencentcloud::retry::{RetryBudget, RetryPolicy};
+use tower_tencentcloud::retry::RetryPolicy;
 use tower_tencentcloud::sign::{Credentials, SignLayer};
 use tower_tencentcloud::{EnvelopeLayer, Error, RetryClass};
 
@@ -59,9 +59,8 @@ async fn main() -> Result<(), BoxError> {
     let transport = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let retry_policy = || {
         RetryPolicy::default()
-            .max_attempts(10)
+            .max_throttled_retries(9)
             .throttled_backoff(Duration::from_millis(200), Duration::from_secs(2))
-            .budget(RetryBudget::new().ratio(2.0).max_tokens(100))
     };
     println!(
         "{CALLERS} callers, {ACTION} limited to {LIMIT}/s, {}s warm-up, {}s measured\n",

@@ -523,6 +523,7 @@ struct NotEnvelopeInner {
     request_id: Option<RequestId>,
     body_prefix: Bytes,
     reason: DecodeError,
+    headers: HeaderMap,
 }
 
 impl NotEnvelope {
@@ -542,6 +543,7 @@ impl NotEnvelope {
                 .or_else(|| RequestId::from_headers(headers)),
             body_prefix: body.slice(..body.len().min(BODY_PREFIX_LEN)),
             reason,
+            headers: headers.clone(),
         }))
     }
 
@@ -553,6 +555,11 @@ impl NotEnvelope {
     /// The RequestId, from the body where it could be read, else the header.
     pub fn request_id(&self) -> Option<&RequestId> {
         self.0.request_id.as_ref()
+    }
+
+    /// The headers of the response (`Retry-After` of a 429 page, for one).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.0.headers
     }
 
     /// The first bytes of the body (at most [`BODY_PREFIX_LEN`]).

@@ -10,7 +10,7 @@
 //! ```text
 //! caller ── action::ActionRequest (service, version, action, region, JSON params)
 //!   ├─ tower::retry::RetryLayer(retry::RetryPolicy)  decides on Error::retry_class(), sleeps, replays
-//!   ├─ ratelimit::AdaptiveRateLimitLayer             (optional) paces each action at the rate it learnt
+//!   ├─ ratelimit::AdaptiveRateLimitLayer             paces each action at the rate it learnt (recommended)
 //!   ├─ sign::SignLayer(Credentials)                  TC3-HMAC-SHA256, a fresh timestamp each attempt
 //!   ├─ EnvelopeLayer                                 reads the body: Ok(response) or Err(Error)
 //!   └─ transport                                     hyper-util's client, reqwest, any Service<http::Request<B>>

@@ -17,7 +17,7 @@ use tower::{Service, ServiceBuilder, ServiceExt};
 use tower_tencentcloud::action::ActionRequest;
 use tower_tencentcloud::emulator::{Emulator, Outcome};
 use tower_tencentcloud::ratelimit::{AdaptiveRateLimitLayer, RateKey};
-use tower_tencentcloud::retry::{RetryBudget, RetryPolicy};
+use tower_tencentcloud::retry::{Deadline, RetryBudget, RetryPolicy};
 use tower_tencentcloud::sign::{Credentials, SignLayer};
 use tower_tencentcloud::{EnvelopeLayer, Error, RetryClass};
 
@@ -367,4 +367,82 @@ async fn sixty_four_callers_settle_just_under_the_emulators_limit() {
         rate > 0.7 * 0.95 * limit && rate < 2.0 * 1.1 * limit,
         "{rate}"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_whose_deadline_comes_before_its_token_ends_at_once_throttled() {
+    let layer = AdaptiveRateLimitLayer::new().headroom(0.0);
+    let backend = Backend::default();
+    let client = backend.client(&layer);
+    let cut_at = limit_to_14(&backend, &client).await;
+    let calls = backend.calls().len();
+
+    // The next token is 71 ms away.
+    let mut hurried = zones();
+    hurried
+        .extensions_mut()
+        .insert(Deadline::after(Duration::from_millis(50)));
+    let err = client.clone().oneshot(hurried).await.err().unwrap();
+    assert_eq!(Instant::now(), cut_at, "it did not wait");
+    assert_eq!(backend.calls().len(), calls, "it was not sent");
+    assert_eq!(err.retry_class(), RetryClass::Throttled);
+    // The throttle that cut the rate, answered again.
+    assert_eq!(err.code().unwrap(), "RequestLimitExceeded");
+    assert_eq!(err.request_id().unwrap().as_str(), "t");
+
+    // Its token was given back: the next request gets the first one.
+    let mut patient = zones();
+    patient
+        .extensions_mut()
+        .insert(Deadline::after(Duration::from_millis(100)));
+    client.clone().oneshot(patient).await.ok().unwrap();
+    let waited = *backend.calls().last().unwrap() - cut_at;
+    assert!(waited >= 71 * MS && waited <= 73 * MS, "{waited:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn callers_with_deadlines_get_through_or_a_throttle_by_their_deadline() {
+    let credentials = Credentials::new("AKIDratelimit0000000000000000000000", "ratelimit-key");
+    let emulator = Emulator::builder()
+        .credentials(credentials.clone())
+        .action_rate_limit("DescribeZones", 20)
+        .into_service();
+    let client = ServiceBuilder::new()
+        .layer(RetryLayer::new(RetryPolicy::default()))
+        .layer(AdaptiveRateLimitLayer::new())
+        .layer(SignLayer::new(credentials))
+        .layer(EnvelopeLayer::new())
+        .service(emulator.clone());
+
+    // 200 calls at once, each of which can wait 2 s: the limit lets about
+    // 60 through in that time (a burst of 20, then 20 a second).
+    let budget = Duration::from_secs(2);
+    let mut calls = JoinSet::new();
+    for _ in 0..200 {
+        let client = client.clone();
+        calls.spawn(async move {
+            let started = Instant::now();
+            let mut request = zones();
+            request.extensions_mut().insert(Deadline::after(budget));
+            let result = client.oneshot(request).await;
+            (started.elapsed(), result.err())
+        });
+    }
+    let (mut succeeded, mut throttled) = (0, 0);
+    while let Some(joined) = calls.join_next().await {
+        let (elapsed, error) = joined.unwrap();
+        assert!(elapsed <= budget, "{elapsed:?}");
+        match error {
+            None => succeeded += 1,
+            Some(error) => {
+                assert_eq!(error.retry_class(), RetryClass::Throttled, "{error}");
+                throttled += 1;
+            }
+        }
+    }
+    assert!(
+        succeeded >= 40,
+        "{succeeded} succeeded, {throttled} throttled"
+    );
+    assert!(throttled > 0);
 }

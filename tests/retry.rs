@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use tower::retry::RetryLayer;
 use tower::util::BoxCloneService;
 use tower::{ServiceBuilder, ServiceExt};
-use tower_tencentcloud::retry::{Attempts, Idempotent, RetryBudget, RetryPolicy};
+use tower_tencentcloud::retry::{Attempts, Deadline, Idempotent, RetryBudget, RetryPolicy};
 use tower_tencentcloud::{EnvelopeBody, EnvelopeLayer, Error, RequestId, RetryClass};
 
 type Stack = BoxCloneService<Request<String>, Response<EnvelopeBody<String>>, Error>;
@@ -235,23 +235,60 @@ async fn signature_expire_is_retried_once_without_delay() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn endless_throttling_stops_at_the_attempt_limit() {
+async fn endless_throttling_stops_at_the_throttled_retry_limit() {
     let throttled = |_| Answer::ApiError("RequestLimitExceeded");
     let (service, calls) = stack(RetryPolicy::default(), throttled);
     let error = service.oneshot(request("RunInstances")).await.unwrap_err();
-    assert_eq!(calls.count(), 4);
+    assert_eq!(calls.count(), 9, "the first attempt and 8 retries");
     assert_eq!(code(&error), "RequestLimitExceeded");
-    assert_eq!(error.request_id().unwrap().as_str(), request_id(3));
+    assert_eq!(error.retry_class(), RetryClass::Throttled);
+    assert_eq!(error.request_id().unwrap().as_str(), request_id(8));
 
-    for max_attempts in [0, 1, 2, 7] {
-        let (service, calls) = stack(RetryPolicy::default().max_attempts(max_attempts), throttled);
+    for retries in [0, 1, 2, 7] {
+        // max_attempts does not count throttled attempts.
+        let policy = RetryPolicy::default()
+            .max_attempts(1)
+            .max_throttled_retries(retries);
+        let (service, calls) = stack(policy, throttled);
         let error = service.oneshot(request("RunInstances")).await.unwrap_err();
-        let expected = max_attempts.max(1) as usize;
-        assert_eq!(calls.count(), expected, "max_attempts({max_attempts})");
+        let expected = retries as usize + 1;
+        assert_eq!(calls.count(), expected, "max_throttled_retries({retries})");
         assert_eq!(
             error.request_id().unwrap().as_str(),
             request_id(expected - 1)
         );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn failures_that_may_have_run_stop_at_the_attempt_limit_whatever_the_throttles() {
+    // Three throttles, then InternalError for good.
+    let script = |call| match call {
+        0..=2 => Answer::ApiError("RequestLimitExceeded"),
+        _ => Answer::ApiError("InternalError"),
+    };
+    let (service, calls) = stack(RetryPolicy::default(), script);
+    let error = service
+        .oneshot(request("DescribeInstances"))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&error), "InternalError");
+    assert_eq!(
+        calls.count(),
+        3 + 4,
+        "the throttles did not use up the 4 attempts"
+    );
+
+    for max_attempts in [0, 1, 2, 7] {
+        let (service, calls) = stack(RetryPolicy::default().max_attempts(max_attempts), |_| {
+            Answer::ApiError("InternalError")
+        });
+        service
+            .oneshot(request("DescribeInstances"))
+            .await
+            .unwrap_err();
+        let expected = max_attempts.max(1) as usize;
+        assert_eq!(calls.count(), expected, "max_attempts({max_attempts})");
     }
 }
 
@@ -275,8 +312,9 @@ async fn delays_are_jittered_capped_growing_and_absent_after_the_last_attempt() 
 
     let mut gap_sequences = Vec::new();
     for _ in 0..RUNS {
-        // A fresh policy per run, so the budget never limits this test.
-        let policy = RetryPolicy::default().throttled_backoff(base, cap);
+        let policy = RetryPolicy::default()
+            .throttled_backoff(base, cap)
+            .max_throttled_retries(3);
         let (service, calls) = stack(policy, |_| Answer::ApiError("RequestLimitExceeded"));
         let error = service.oneshot(request("RunInstances")).await.unwrap_err();
         let returned_at = Instant::now();
@@ -372,22 +410,61 @@ async fn budget_bounds_retries_under_sustained_failure() {
 #[tokio::test(start_paused = true)]
 async fn budget_is_shared_by_clones_but_not_by_separate_policies() {
     let policy = RetryPolicy::default().budget(RetryBudget::new().min_per_second(0).max_tokens(3));
-    let throttled = |_| Answer::ApiError("RequestLimitExceeded");
+    let failing = |_| Answer::ApiError("InternalError");
 
     // Two stacks from clones of one policy draw from one bucket of 3 tokens
     // (plus 0.2 per request).
-    let (first, first_calls) = stack(policy.clone(), throttled);
-    let (second, second_calls) = stack(policy.clone(), throttled);
-    first.oneshot(request("RunInstances")).await.unwrap_err();
+    let (first, first_calls) = stack(policy.clone(), failing);
+    let (second, second_calls) = stack(policy.clone(), failing);
+    first
+        .oneshot(request("DescribeInstances"))
+        .await
+        .unwrap_err();
     assert_eq!(first_calls.count(), 4);
-    second.oneshot(request("RunInstances")).await.unwrap_err();
+    second
+        .oneshot(request("DescribeInstances"))
+        .await
+        .unwrap_err();
     assert_eq!(second_calls.count(), 1);
 
     let separate =
         RetryPolicy::default().budget(RetryBudget::new().min_per_second(0).max_tokens(3));
-    let (third, third_calls) = stack(separate, throttled);
-    third.oneshot(request("RunInstances")).await.unwrap_err();
+    let (third, third_calls) = stack(separate, failing);
+    third
+        .oneshot(request("DescribeInstances"))
+        .await
+        .unwrap_err();
     assert_eq!(third_calls.count(), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_empty_budget_still_lets_throttled_retries_through_unless_it_covers_them() {
+    let empty = || RetryBudget::new().min_per_second(0).max_tokens(0);
+    // Throttled twice, then an answer.
+    let script = |call| match call {
+        0 | 1 => Answer::ApiError("RequestLimitExceeded"),
+        _ => Answer::Success,
+    };
+    let (service, calls) = stack(RetryPolicy::default().budget(empty()), script);
+    let response = service.oneshot(request("RunInstances")).await.unwrap();
+    assert_eq!(attempts(&response), 3);
+    assert_eq!(calls.count(), 3);
+
+    let covering = RetryPolicy::default().budget(empty().covers_throttled(true));
+    let (service, calls) = stack(covering, script);
+    let error = service.oneshot(request("RunInstances")).await.unwrap_err();
+    assert_eq!(code(&error), "RequestLimitExceeded");
+    assert_eq!(calls.count(), 1);
+
+    // Failures that may have run still need a token.
+    let (service, calls) = stack(RetryPolicy::default().budget(empty()), |_| {
+        Answer::ApiError("InternalError")
+    });
+    service
+        .oneshot(request("DescribeInstances"))
+        .await
+        .unwrap_err();
+    assert_eq!(calls.count(), 1);
 }
 
 #[tokio::test(start_paused = true)]
@@ -409,7 +486,7 @@ async fn dropping_the_response_future_during_backoff_cancels_the_retry() {
     // Left alone, the same request would have been sent again.
     let (service, calls) = stack(policy, throttled);
     service.oneshot(request("RunInstances")).await.unwrap_err();
-    assert_eq!(calls.count(), 4);
+    assert_eq!(calls.count(), 9);
 }
 
 #[tokio::test(start_paused = true)]
@@ -490,4 +567,37 @@ async fn a_custom_idempotency_rule_replaces_the_action_rule() {
     let (service, calls) = stack(client_token_only, internal_error_once);
     service.oneshot(marked).await.unwrap();
     assert_eq!(calls.count(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_deadline_ends_the_retries_with_the_last_throttle_before_it_passes() {
+    let throttled = |_| Answer::ApiError("RequestLimitExceeded");
+    for _ in 0..50 {
+        let (service, calls) = stack(RetryPolicy::default(), throttled);
+        let started = Instant::now();
+        let mut request = request("DescribeInstances");
+        request
+            .extensions_mut()
+            .insert(Deadline::after(Duration::from_millis(2500)));
+        let error = service.oneshot(request).await.unwrap_err();
+        assert!(started.elapsed() <= Duration::from_millis(2500));
+        assert_eq!(error.retry_class(), RetryClass::Throttled);
+        assert_eq!(code(&error), "RequestLimitExceeded");
+        // The answer is the last attempt's own.
+        assert_eq!(
+            error.request_id().unwrap().as_str(),
+            request_id(calls.count() - 1)
+        );
+        // Without the deadline, 9 attempts over up to a minute.
+        assert!(calls.count() < 9, "{} attempts", calls.count());
+    }
+
+    // A deadline already past: one attempt, no retry.
+    let (service, calls) = stack(RetryPolicy::default(), throttled);
+    let mut request = request("DescribeInstances");
+    request
+        .extensions_mut()
+        .insert(Deadline::at(Instant::now()));
+    service.oneshot(request).await.unwrap_err();
+    assert_eq!(calls.count(), 1);
 }

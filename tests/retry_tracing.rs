@@ -92,7 +92,9 @@ async fn each_retry_and_the_final_refusal_are_traced() {
         async move { Ok::<_, Infallible>(Response::new(body)) }
     });
     let service = ServiceBuilder::new()
-        .layer(RetryLayer::new(RetryPolicy::default()))
+        .layer(RetryLayer::new(
+            RetryPolicy::default().max_throttled_retries(3),
+        ))
         .layer(EnvelopeLayer::new())
         .service(api);
     let request = Request::builder()
@@ -113,6 +115,6 @@ async fn each_retry_and_the_final_refusal_are_traced() {
     let refusals = recorder.events("not retrying");
     assert_eq!(refusals.len(), 1);
     assert_eq!(refusals[0]["attempts"], "4");
-    assert_eq!(refusals[0]["reason"], "attempt limit reached");
+    assert_eq!(refusals[0]["reason"], "throttled retry limit reached");
     assert_eq!(refusals[0]["request_id"], request_id(3));
 }

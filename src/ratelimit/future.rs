@@ -10,8 +10,10 @@ use tokio::time::{Instant, Sleep};
 use tower::Service;
 
 use super::RateKey;
+use super::last_throttle::LastThrottle;
 use super::rates::{KeyState, Rates};
 use super::state::{Admission, Answer, Cut};
+use crate::retry::Deadline;
 use crate::{Error, RetryClass};
 
 pin_project! {
@@ -42,6 +44,10 @@ pin_project! {
             #[pin]
             future: F,
         },
+        // The request's Deadline comes before its token: not sent.
+        Refused {
+            error: Option<Error>,
+        },
     }
 }
 
@@ -52,6 +58,13 @@ where
     pub(crate) fn sent(future: S::Future, feedback: Feedback) -> Self {
         Self {
             state: State::Sent { future },
+            feedback,
+        }
+    }
+
+    pub(crate) fn refused(error: Error, feedback: Feedback) -> Self {
+        Self {
+            state: State::Refused { error: Some(error) },
             feedback,
         }
     }
@@ -95,9 +108,18 @@ where
                     let held = reservation
                         .as_mut()
                         .expect("ResponseFuture polled after completion");
-                    if let Some(deadline) = held.confirm(Instant::now()) {
-                        // A cut cancelled the reservation; the new one is later.
-                        sleep.reset(deadline);
+                    if let Some(token_at) = held.confirm(Instant::now()) {
+                        // A cut cancelled the reservation; the new one is later,
+                        // maybe too late.
+                        let request = request
+                            .as_ref()
+                            .expect("ResponseFuture polled after completion");
+                        if let Some(error) = held.refusal(request, token_at) {
+                            // Dropping the reservation gives its token back.
+                            this.state.set(State::Refused { error: Some(error) });
+                            continue;
+                        }
+                        sleep.reset(token_at);
                         continue;
                     }
                     ready!(service.poll_ready(cx))?;
@@ -117,6 +139,12 @@ where
                     this.feedback.learn(&result);
                     return Poll::Ready(result);
                 }
+                StateProj::Refused { error } => {
+                    let error = error
+                        .take()
+                        .expect("ResponseFuture polled after completion");
+                    return Poll::Ready(Err(error));
+                }
             }
         }
     }
@@ -130,6 +158,7 @@ where
         let state = match &self.state {
             State::Waiting { sleep, .. } => format!("waiting until {:?}", sleep.deadline()),
             State::Sent { .. } => "sent".to_owned(),
+            State::Refused { .. } => "refused: its deadline comes before its token".to_owned(),
         };
         f.debug_struct("ResponseFuture")
             .field("key", &self.feedback.key)
@@ -172,6 +201,12 @@ impl Reservation {
         }
     }
 
+    /// The error to end `request` with instead of sending it at `token_at`:
+    /// the key's last throttle, when the request's [`Deadline`] comes first.
+    pub(crate) fn refusal<B>(&self, request: &Request<B>, token_at: Instant) -> Option<Error> {
+        refusal(&self.state, request, token_at)
+    }
+
     /// Spends the token on a request; returns the generation it is sent under.
     fn redeem(mut self) -> u64 {
         self.redeemed = true;
@@ -184,6 +219,21 @@ impl Drop for Reservation {
         if !self.redeemed {
             self.state.release(self.generation, Instant::now());
         }
+    }
+}
+
+/// The key's last throttle, when `request` carries a [`Deadline`] before
+/// `token_at`; `None` lets it wait.
+pub(crate) fn refusal<B>(
+    state: &KeyState,
+    request: &Request<B>,
+    token_at: Instant,
+) -> Option<Error> {
+    let deadline = request.extensions().get::<Deadline>()?;
+    if deadline.is_before(token_at) {
+        state.last_throttle()
+    } else {
+        None
     }
 }
 
@@ -229,6 +279,15 @@ impl Feedback {
         };
         if let Some(Cut { from, to }) = cut {
             tracing::debug!(key = %self.key, from, to, "throttled: rate cut");
+        }
+        if answer == Answer::Throttled
+            && let Err(error) = result
+            && let Some(throttle) = LastThrottle::of(error)
+        {
+            let state = self.state.clone().or_else(|| self.rates.get(&self.key));
+            if let Some(state) = state {
+                state.remember(throttle);
+            }
         }
     }
 }

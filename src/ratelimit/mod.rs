@@ -19,6 +19,9 @@
 //!         transport
 //! ```
 //!
+//! It belongs in the stack of any client that may meet a rate limit: with
+//! it, a batch under a sustained limit sends about one request per call
+//! (see the crate's README, "Under a sustained rate limit").
 //! [`AdaptiveRateLimit`] explains the order. Until a key is throttled its
 //! requests pay one atomic load and the cloning of their key: no lock, no
 //! wait.
@@ -50,6 +53,7 @@ mod bucket;
 mod cubic;
 mod future;
 mod key;
+mod last_throttle;
 mod layer;
 mod rates;
 mod service;

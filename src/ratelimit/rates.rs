@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use tokio::time::Instant;
 
 use super::RateKey;
+use super::last_throttle::LastThrottle;
 use super::state::{Admission, Answer, Cut, KeyRate, Tuning};
 
 /// Every key's state, created on its first throttle.
@@ -29,6 +30,7 @@ pub(crate) struct KeyState {
     /// lets requests through without its lock.
     limited: AtomicBool,
     rate: Mutex<KeyRate>,
+    last_throttle: Mutex<Option<LastThrottle>>,
 }
 
 impl Rates {
@@ -81,7 +83,25 @@ impl KeyState {
         Self {
             limited: AtomicBool::new(false),
             rate: Mutex::new(KeyRate::new(tuning, now)),
+            last_throttle: Mutex::new(None),
         }
+    }
+
+    /// Keeps `throttle` as the key's last.
+    pub(crate) fn remember(&self, throttle: LastThrottle) {
+        *self
+            .last_throttle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(throttle);
+    }
+
+    /// The key's last throttle, as the error to answer again.
+    pub(crate) fn last_throttle(&self) -> Option<crate::Error> {
+        self.last_throttle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(LastThrottle::to_error)
     }
 
     /// See [`KeyRate::admit`].

@@ -6,7 +6,7 @@ use http::Request;
 use tokio::time::Instant;
 use tower::{Layer, Service};
 
-use super::future::{Feedback, Reservation, ResponseFuture};
+use super::future::{Feedback, Reservation, ResponseFuture, refusal};
 use super::rates::Rates;
 use super::state::Admission;
 use super::{AdaptiveRateLimitLayer, RateKey};
@@ -28,6 +28,13 @@ use crate::Error;
 /// beyond in case the limit has risen; the next throttle cuts it again. A
 /// throttle of a request sent before the latest cut is not cut for twice.
 /// Failures without an answer (transport, body, signing) teach nothing.
+///
+/// A request that carries a [`Deadline`](crate::retry::Deadline) before the
+/// instant its token comes is not sent: it ends at once with a copy of the
+/// key's last throttle (the API's own `RequestLimitExceeded`, or 429 page,
+/// with the RequestId of the call it answered), whose
+/// [`retry_class`](Error::retry_class) is
+/// [`Throttled`](crate::RetryClass::Throttled), and its token is given back.
 ///
 /// The wait is a sleep on tokio's clock (a test with a paused clock runs at
 /// once), taken in the response future before the inner service is called.
@@ -140,6 +147,11 @@ where
                 deadline,
                 generation,
             } => {
+                if let Some(error) = refusal(&state, &request, deadline) {
+                    state.release(generation, Instant::now());
+                    let feedback = Feedback::new(self.rates.clone(), key, None, generation);
+                    return ResponseFuture::refused(error, feedback);
+                }
                 // The future calls the instance that was made ready; this
                 // service keeps a fresh clone for the next poll_ready.
                 let clone = self.inner.clone();

@@ -26,6 +26,11 @@ impl ExponentialBackoff {
         self.base.saturating_mul(factor).min(self.cap)
     }
 
+    /// The longest wait of all.
+    pub(crate) fn cap(&self) -> Duration {
+        self.cap
+    }
+
     /// A wait drawn uniformly from `[0, ceiling(retry))`.
     pub(crate) fn delay(&self, retry: u32) -> Duration {
         self.ceiling(retry).mul_f64(fastrand::f64())

@@ -5,8 +5,20 @@ use std::sync::{Mutex, PoisonError};
 
 use tokio::time::Instant;
 
-/// How many retries a [`RetryPolicy`](super::RetryPolicy) may add to the
-/// traffic, so that an outage is not made worse by a storm of retries.
+/// How many retries of failures a [`RetryPolicy`](super::RetryPolicy) may
+/// add to the traffic, so that an outage is not made worse by a storm of
+/// retries.
+///
+/// The budget pays for the retries of failures that may have run
+/// (`Transient`, `ClockSkew`), whose replays add load to a backend already
+/// failing. Retries of throttled requests are not paid for by default: the
+/// API refused them before running them, and the answer to a sustained
+/// limit is to slow down (the backoff, and
+/// [`AdaptiveRateLimitLayer`](crate::ratelimit::AdaptiveRateLimitLayer)
+/// below the retry layer), not to fail a busy client; their number per call
+/// is bounded by
+/// [`max_throttled_retries`](super::RetryPolicy::max_throttled_retries).
+/// [`covers_throttled`](Self::covers_throttled) makes them pay too.
 ///
 /// The budget is a token bucket. Every request puts [`ratio`](Self::ratio)
 /// of a token in when its first attempt ends, whatever the outcome; every
@@ -25,6 +37,7 @@ use tokio::time::Instant;
 /// | [`ratio`](Self::ratio) | 0.2: retries add at most 20% to the requests |
 /// | [`min_per_second`](Self::min_per_second) | 5 |
 /// | [`max_tokens`](Self::max_tokens) | 10 |
+/// | [`covers_throttled`](Self::covers_throttled) | `false`: throttled retries are free |
 ///
 /// Every clone of a policy shares one bucket; policies built separately
 /// have their own.
@@ -40,17 +53,37 @@ pub struct RetryBudget {
     ratio: f64,
     min_per_second: u32,
     max_tokens: u32,
+    covers_throttled: bool,
 }
 
 impl RetryBudget {
     /// The default budget: 20% of the requests, at least 5 retries per
-    /// second, at most 10 saved.
+    /// second, at most 10 saved, throttled retries free.
     pub const fn new() -> Self {
         Self {
             ratio: 0.2,
             min_per_second: 5,
             max_tokens: 10,
+            covers_throttled: false,
         }
+    }
+
+    /// Whether retries of throttled requests spend tokens too (and are not
+    /// made when there is none), as in earlier versions.
+    ///
+    /// Without [`AdaptiveRateLimitLayer`](crate::ratelimit::AdaptiveRateLimitLayer),
+    /// a client of many concurrent callers that must never send more than
+    /// the budget allows may want it; under a sustained limit it fails most
+    /// calls of a busy batch.
+    ///
+    /// ```
+    /// use tower_tencentcloud::retry::{RetryBudget, RetryPolicy};
+    ///
+    /// let policy = RetryPolicy::default().budget(RetryBudget::new().covers_throttled(true));
+    /// ```
+    pub fn covers_throttled(mut self, covers: bool) -> Self {
+        self.covers_throttled = covers;
+        self
     }
 
     /// The share of the requests that retries may add (0.2 allows one retry
@@ -115,6 +148,11 @@ impl TokenBucket {
                 refilled_at: now,
             }),
         }
+    }
+
+    /// Whether throttled retries are paid for.
+    pub(crate) fn covers_throttled(&self) -> bool {
+        self.budget.covers_throttled
     }
 
     /// Credits a request whose first attempt has ended.

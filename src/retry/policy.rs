@@ -12,7 +12,8 @@ use tower::retry::Policy;
 use super::backoff::ExponentialBackoff;
 use super::budget::{RetryBudget, TokenBucket};
 use super::idempotency::{self, IdempotencyRule};
-use super::{Attempts, RetryDelay};
+use super::retry_after::retry_after;
+use super::{Attempts, Deadline, RetryDelay};
 use crate::action::header;
 use crate::{Code, Error, RequestId, RetryClass};
 
@@ -25,24 +26,36 @@ type Classifier = Arc<dyn Fn(&Error) -> RetryClass + Send + Sync>;
 ///
 /// | [`RetryClass`] of the error | retried |
 /// |---|---|
-/// | `Throttled` | always: the API refused the request before running it |
-/// | `Transient` | only when safe to replay: the `X-TC-Action` is read-only (see [`is_read_only_action`](super::is_read_only_action)), or the request carries [`Idempotent`](super::Idempotent) |
+/// | `Throttled` | always, up to [`max_throttled_retries`](Self::max_throttled_retries) times, without spending the budget: the API refused the request before running it |
+/// | `Transient` | only when safe to replay: the `X-TC-Action` is read-only (see [`is_read_only_action`](crate::action::is_read_only_action)), or the request carries [`Idempotent`](super::Idempotent) |
 /// | `ClockSkew` | once, without delay: the signing layer has corrected its clock |
 /// | `Never` | no |
 ///
 /// Each retry waits a delay drawn uniformly between zero and
-/// `base * 2^retry`, capped ("full jitter"), on tokio's clock, and must be
-/// paid for by the [`RetryBudget`] shared by every clone of the policy. No
-/// delay follows the last attempt, and dropping the response future cancels
-/// the wait. The delays need tokio's timer: drive the service on a tokio
-/// runtime with time enabled (as `#[tokio::main]` makes).
+/// `base * 2^retry`, capped ("full jitter"), on tokio's clock; a retry of a
+/// failure that may have run must be paid for by the [`RetryBudget`] shared
+/// by every clone of the policy. When the failed response carries
+/// `Retry-After` (seconds, or an HTTP date), the next attempt waits at least
+/// that long; a `Retry-After` beyond the backoff's cap ends the retries
+/// rather than hammer sooner than asked. A [`Deadline`] in the request's
+/// extensions ends them when the wait would pass it. No delay follows the
+/// last attempt, and dropping the response future cancels the wait. The
+/// delays need tokio's timer: drive the service on a tokio runtime with time
+/// enabled (as `#[tokio::main]` makes).
 ///
 /// | setting | default |
 /// |---|---|
-/// | [`max_attempts`](Self::max_attempts) | 4, the first included |
+/// | [`max_attempts`](Self::max_attempts) | 4, the first included, throttled ones not counted |
+/// | [`max_throttled_retries`](Self::max_throttled_retries) | 8 |
 /// | [`throttled_backoff`](Self::throttled_backoff) | base 1 s, cap 20 s |
 /// | [`transient_backoff`](Self::transient_backoff) | base 100 ms, cap 5 s |
-/// | [`budget`](Self::budget) | [`RetryBudget::new`]: 20% of the requests, at least 5 per second, at most 10 saved |
+/// | [`budget`](Self::budget) | [`RetryBudget::new`]: retries of failures add at most 20% to the requests, at least 5 per second, at most 10 saved |
+///
+/// Under a sustained rate limit, put
+/// [`AdaptiveRateLimitLayer`](crate::ratelimit::AdaptiveRateLimitLayer)
+/// below the retry layer: it paces every attempt just under the limit, so
+/// that few are throttled at all. Without it, each throttled call retries
+/// on its own backoff.
 ///
 /// A response that succeeds keeps the [`RequestId`] of its own attempt and
 /// gains an [`Attempts`] extension. An error is returned as the last attempt
@@ -101,12 +114,14 @@ pub struct RetryPolicy {
     // The fields below belong to one request: tower's `Retry` clones the
     // policy for every call and consults only that clone afterwards.
     attempts: u32,
+    throttled_retries: u32,
     clock_skew_retried: bool,
 }
 
 #[derive(Clone)]
 struct Settings {
     max_attempts: u32,
+    max_throttled_retries: u32,
     throttled_backoff: ExponentialBackoff,
     transient_backoff: ExponentialBackoff,
     classifier: Option<Classifier>,
@@ -119,6 +134,7 @@ impl RetryPolicy {
         Self {
             settings: Arc::new(Settings {
                 max_attempts: 4,
+                max_throttled_retries: 8,
                 throttled_backoff: ExponentialBackoff::new(
                     Duration::from_secs(1),
                     Duration::from_secs(20),
@@ -132,14 +148,36 @@ impl RetryPolicy {
             }),
             budget: Arc::new(TokenBucket::new(RetryBudget::new(), Instant::now())),
             attempts: 0,
+            throttled_retries: 0,
             clock_skew_retried: false,
         }
     }
 
-    /// The most attempts made for one call, the first included; 1 disables
-    /// retries, and 0 counts as 1.
+    /// The most attempts made for one call, the first included, not
+    /// counting those that were throttled; 1 disables the retries of
+    /// failures, and 0 counts as 1.
+    ///
+    /// An attempt refused by a rate limit ran nothing, so it does not use up
+    /// the attempts meant for failures that may have run;
+    /// [`max_throttled_retries`](Self::max_throttled_retries) bounds those.
+    /// A call thus makes at most `max_attempts + max_throttled_retries`
+    /// attempts.
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.settings_mut().max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The most retries of one call after throttling; 0 never retries a
+    /// throttle.
+    ///
+    /// ```
+    /// use tower_tencentcloud::retry::RetryPolicy;
+    ///
+    /// // No retries at all.
+    /// let policy = RetryPolicy::default().max_attempts(1).max_throttled_retries(0);
+    /// ```
+    pub fn max_throttled_retries(mut self, retries: u32) -> Self {
+        self.settings_mut().max_throttled_retries = retries;
         self
     }
 
@@ -199,7 +237,8 @@ impl RetryPolicy {
     /// replay whatever the rule says.
     ///
     /// ```
-    /// use tower_tencentcloud::retry::{RetryPolicy, is_read_only_action};
+    /// use tower_tencentcloud::action::is_read_only_action;
+    /// use tower_tencentcloud::retry::RetryPolicy;
     ///
     /// // Writes sent by this client always carry a ClientToken, echoed in a header.
     /// let policy = RetryPolicy::default().idempotent_if(|head: &http::request::Parts| {
@@ -266,6 +305,10 @@ impl fmt::Debug for RetryPolicy {
         let custom = |set: bool| if set { "custom" } else { "default" };
         f.debug_struct("RetryPolicy")
             .field("max_attempts", &self.settings.max_attempts)
+            .field(
+                "max_throttled_retries",
+                &self.settings.max_throttled_retries,
+            )
             .field("throttled_backoff", &self.settings.throttled_backoff)
             .field("transient_backoff", &self.settings.transient_backoff)
             .field("classifier", &custom(self.settings.classifier.is_some()))
@@ -275,6 +318,7 @@ impl fmt::Debug for RetryPolicy {
             )
             .field("budget", &self.budget)
             .field("attempts", &self.attempts)
+            .field("throttled_retries", &self.throttled_retries)
             .finish()
     }
 }
@@ -314,17 +358,63 @@ where
                 return None;
             }
         };
-        if self.attempts >= self.settings.max_attempts {
+        let throttled = class == RetryClass::Throttled;
+        if throttled && self.throttled_retries >= self.settings.max_throttled_retries {
+            give_up(
+                request,
+                error,
+                self.attempts,
+                "throttled retry limit reached",
+            );
+            return None;
+        }
+        if !throttled && self.attempts - self.throttled_retries >= self.settings.max_attempts {
             give_up(request, error, self.attempts, "attempt limit reached");
             return None;
         }
-        if !self.budget.try_withdraw(Instant::now()) {
+
+        let mut delay = Duration::ZERO;
+        if let Some(backoff) = backoff {
+            // The retries of this class so far, which the ceiling doubles with.
+            let retry = if throttled {
+                self.throttled_retries
+            } else {
+                self.attempts - 1 - self.throttled_retries
+            };
+            delay = backoff.delay(retry);
+            if let Some(asked) = retry_after(error) {
+                if asked > backoff.cap() {
+                    give_up(
+                        request,
+                        error,
+                        self.attempts,
+                        "Retry-After beyond the backoff's cap",
+                    );
+                    return None;
+                }
+                delay = delay.max(asked);
+            }
+        }
+        let now = Instant::now();
+        if let Some(deadline) = request.extensions().get::<Deadline>()
+            && deadline.is_before(now + delay)
+        {
+            give_up(
+                request,
+                error,
+                self.attempts,
+                "the wait would pass the deadline",
+            );
+            return None;
+        }
+        // Checked last, so that a retry not made costs nothing.
+        if (!throttled || self.budget.covers_throttled()) && !self.budget.try_withdraw(now) {
             give_up(request, error, self.attempts, "retry budget exhausted");
             return None;
         }
         self.clock_skew_retried |= class == RetryClass::ClockSkew;
+        self.throttled_retries += u32::from(throttled);
 
-        let delay = backoff.map_or(Duration::ZERO, |backoff| backoff.delay(self.attempts - 1));
         tracing::debug!(
             action = header::action(request.headers()),
             code = error.code().map(Code::as_str),
