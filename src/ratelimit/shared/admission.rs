@@ -1,0 +1,160 @@
+//! How a request is admitted under a shared budget: a token of the
+//! process's lease, a new lease, or the process-local limiter while the
+//! store is down; and what its answer teaches the budget.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+
+use tokio::time::Instant;
+
+use super::budget::{Budget, OnStoreFailure};
+use super::pool::KeyLease;
+use super::store::StoreError;
+use crate::Error;
+use crate::ratelimit::RateKey;
+
+/// What a request under a shared budget does.
+pub(crate) enum Admit {
+    /// Send at `at` (now or later), under the ticket's generation.
+    At { at: Instant, ticket: Ticket },
+    /// The store is down and the budget fails open: ask the local limiter.
+    Local,
+    /// The store is down and the budget fails closed.
+    Refused(Error),
+}
+
+/// The admission of one request, from the store or from the pool.
+pub(crate) struct LeaseFuture(Pin<Box<dyn Future<Output = Admit> + Send>>);
+
+impl LeaseFuture {
+    pub(crate) fn new(budget: Arc<Budget>, key: RateKey) -> Self {
+        Self(Box::pin(admit(budget, key)))
+    }
+}
+
+impl Future for LeaseFuture {
+    type Output = Admit;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Admit> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+impl fmt::Debug for LeaseFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LeaseFuture")
+    }
+}
+
+async fn admit(budget: Arc<Budget>, key: RateKey) -> Admit {
+    let now = Instant::now();
+    let lease = budget.key_lease(&key, now);
+    let mut pool = lease.pool.lock().await;
+    let now = Instant::now();
+    if let Some(at) = lease.take(&mut pool, now) {
+        let generation = pool.generation;
+        drop(pool);
+        return Admit::At {
+            at,
+            ticket: Ticket::new(budget, lease, generation),
+        };
+    }
+    if !budget.health().may_ask(now, budget.config.probe_every()) {
+        drop(pool);
+        return unavailable(&budget);
+    }
+    let accepted = lease.accepted.swap(0, Ordering::Relaxed);
+    let ask = budget.ask(accepted);
+    match budget.call(budget.config.store().lease(&lease.name, ask)).await {
+        Ok(granted) => {
+            let now = Instant::now();
+            let free_for = budget.config.free_for();
+            pool.fill(granted.generation(), granted.grant(), free_for, now);
+            let at = lease.take(&mut pool, now).unwrap_or(now);
+            let generation = pool.generation;
+            drop(pool);
+            Admit::At {
+                at,
+                ticket: Ticket::new(budget, lease, generation),
+            }
+        }
+        Err(_) => {
+            // Counted again by the next lease that gets through.
+            lease.accepted.fetch_add(accepted, Ordering::Relaxed);
+            drop(pool);
+            unavailable(&budget)
+        }
+    }
+}
+
+fn unavailable(budget: &Budget) -> Admit {
+    budget
+        .health()
+        .local_admissions
+        .fetch_add(1, Ordering::Relaxed);
+    match budget.config.failure_mode() {
+        OnStoreFailure::FailOpen => Admit::Local,
+        OnStoreFailure::FailClosed => {
+            let error: crate::error::BoxError = Box::new(StoreError::unavailable());
+            Admit::Refused(Error::from(error))
+        }
+    }
+}
+
+/// What a request admitted by the shared budget reports back.
+pub(crate) struct Ticket {
+    budget: Arc<Budget>,
+    lease: Arc<KeyLease>,
+    generation: u64,
+}
+
+impl Ticket {
+    fn new(budget: Arc<Budget>, lease: Arc<KeyLease>, generation: u64) -> Self {
+        Self {
+            budget,
+            lease,
+            generation,
+        }
+    }
+
+    /// An accepted answer is counted towards the next lease; the first
+    /// throttle of a generation in this process cuts the shared rate (the
+    /// store ignores it if another process has cut it already).
+    pub(crate) fn learn(&self, throttled: bool) {
+        if !throttled {
+            self.lease.accepted.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let generation = self.generation;
+        if self.lease.reported.fetch_max(generation + 1, Ordering::AcqRel) > generation {
+            return;
+        }
+        // The answer is not held back for the report; outside a runtime
+        // there is nothing to report it with.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (budget, lease) = (self.budget.clone(), self.lease.clone());
+        runtime.spawn(async move {
+            let ask = budget.ask(0);
+            let cut = budget.config.store().cut(&lease.name, generation, ask);
+            if budget.call(cut).await.is_ok() {
+                // The tokens left were scheduled at the rate just cut.
+                lease.pool.lock().await.clear();
+            }
+        });
+    }
+}
+
+impl fmt::Debug for Ticket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ticket")
+            .field("key", &self.lease.name)
+            .field("generation", &self.generation)
+            .finish()
+    }
+}
