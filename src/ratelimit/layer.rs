@@ -161,8 +161,8 @@ impl AdaptiveRateLimitLayer {
     /// #     fn lease(&self, _: &str, _: LeaseAsk) -> StoreFuture<'_, Lease> {
     /// #         Box::pin(async { Ok(Lease::new(0, Grant::Free)) })
     /// #     }
-    /// #     fn cut(&self, _: &str, _: u64, _: LeaseAsk) -> StoreFuture<'_, ()> {
-    /// #         Box::pin(async { Ok(()) })
+    /// #     fn cut(&self, _: &str, _: u64, _: LeaseAsk) -> StoreFuture<'_, bool> {
+    /// #         Box::pin(async { Ok(false) })
     /// #     }
     /// # }
     ///
@@ -196,7 +196,6 @@ fn curve(tuning: Tuning) -> Curve {
         headroom: tuning.headroom,
     }
 }
-
 
 impl Default for AdaptiveRateLimitLayer {
     fn default() -> Self {

@@ -69,11 +69,17 @@ async fn admit(budget: Arc<Budget>, key: RateKey) -> Admit {
     }
     let accepted = lease.accepted.swap(0, Ordering::Relaxed);
     let ask = budget.ask(accepted);
-    match budget.call(budget.config.store().lease(&lease.name, ask)).await {
+    match budget
+        .call(budget.config.store().lease(&lease.name, ask))
+        .await
+    {
         Ok(granted) => {
             let now = Instant::now();
             let free_for = budget.config.free_for();
             pool.fill(granted.generation(), granted.grant(), free_for, now);
+            lease
+                .generation
+                .fetch_max(granted.generation(), Ordering::AcqRel);
             let at = lease.take(&mut pool, now).unwrap_or(now);
             let generation = pool.generation;
             drop(pool);
@@ -130,7 +136,15 @@ impl Ticket {
             return;
         }
         let generation = self.generation;
-        if self.lease.reported.fetch_max(generation + 1, Ordering::AcqRel) > generation {
+        if generation < self.lease.generation.load(Ordering::Acquire) {
+            return;
+        }
+        if self
+            .lease
+            .reported
+            .fetch_max(generation + 1, Ordering::AcqRel)
+            > generation
+        {
             return;
         }
         // The answer is not held back for the report; outside a runtime
@@ -142,9 +156,19 @@ impl Ticket {
         runtime.spawn(async move {
             let ask = budget.ask(0);
             let cut = budget.config.store().cut(&lease.name, generation, ask);
-            if budget.call(cut).await.is_ok() {
+            match budget.call(cut).await {
                 // The tokens left were scheduled at the rate just cut.
-                lease.pool.lock().await.clear();
+                Ok(true) => lease.pool.lock().await.clear(),
+                // Nothing to cut from yet, or the store is down: the next
+                // throttle of this generation reports again.
+                Ok(false) | Err(_) => {
+                    let _ = lease.reported.compare_exchange(
+                        generation + 1,
+                        generation,
+                        Ordering::AcqRel,
+                        Ordering::Relaxed,
+                    );
+                }
             }
         });
     }

@@ -52,8 +52,8 @@ pub enum OnStoreFailure {
 /// #     fn lease(&self, _: &str, _: LeaseAsk) -> StoreFuture<'_, Lease> {
 /// #         Box::pin(async { Ok(Lease::new(0, Grant::Free)) })
 /// #     }
-/// #     fn cut(&self, _: &str, _: u64, _: LeaseAsk) -> StoreFuture<'_, ()> {
-/// #         Box::pin(async { Ok(()) })
+/// #     fn cut(&self, _: &str, _: u64, _: LeaseAsk) -> StoreFuture<'_, bool> {
+/// #         Box::pin(async { Ok(false) })
 /// #     }
 /// # }
 ///

@@ -32,7 +32,10 @@ impl Health {
         if !self.is_down() {
             return true;
         }
-        let mut next = self.next_probe.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut next = self
+            .next_probe
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         match *next {
             Some(at) if now < at => false,
             _ => {
@@ -43,9 +46,17 @@ impl Health {
     }
 
     /// Counts a failed call; whether it is the one that took the store down.
-    pub(crate) fn failed(&self, error: &StoreError, now: Instant, probe_interval: Duration) -> bool {
+    pub(crate) fn failed(
+        &self,
+        error: &StoreError,
+        now: Instant,
+        probe_interval: Duration,
+    ) -> bool {
         self.failures.fetch_add(1, Ordering::Relaxed);
-        *self.next_probe.lock().unwrap_or_else(PoisonError::into_inner) = Some(now + probe_interval);
+        *self
+            .next_probe
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(now + probe_interval);
         let went_down = !self.down.swap(true, Ordering::AcqRel);
         if went_down {
             self.outages.fetch_add(1, Ordering::Relaxed);

@@ -28,6 +28,9 @@ pub(crate) struct KeyLease {
     pub(crate) accepted: AtomicU32,
     /// The newest generation a throttle has been reported for, plus one.
     pub(crate) reported: AtomicU64,
+    /// The generation of the last lease: a throttle of an older one has
+    /// been cut for already.
+    pub(crate) generation: AtomicU64,
     /// The process's share of the key's rate (f64 bits; 0 while unknown).
     share: AtomicU64,
 }
@@ -39,6 +42,7 @@ impl KeyLease {
             pool: Mutex::new(Pool::new(now)),
             accepted: AtomicU32::new(0),
             reported: AtomicU64::new(0),
+            generation: AtomicU64::new(0),
             share: AtomicU64::new(0),
         }
     }

@@ -169,7 +169,9 @@ impl RateStore for RedisStore {
                 .await
                 .map_err(StoreError::new)?;
             let &[generation, first, interval, count] = reply.as_slice() else {
-                return Err(StoreError::new("the lease script answered an unexpected reply"));
+                return Err(StoreError::new(
+                    "the lease script answered an unexpected reply",
+                ));
             };
             let generation = u64::try_from(generation).unwrap_or(0);
             if first < 0 {
@@ -187,12 +189,12 @@ impl RateStore for RedisStore {
         })
     }
 
-    fn cut(&self, key: &str, generation: u64, ask: LeaseAsk) -> StoreFuture<'_, ()> {
+    fn cut(&self, key: &str, generation: u64, ask: LeaseAsk) -> StoreFuture<'_, bool> {
         let mut connection = self.connection.clone();
         let key = key.to_owned();
         Box::pin(async move {
             let curve = ask.curve();
-            let _: i64 = CUT
+            let cut: i64 = CUT
                 .key(&key)
                 .arg(generation)
                 .arg(curve.beta())
@@ -201,7 +203,7 @@ impl RateStore for RedisStore {
                 .invoke_async(&mut connection)
                 .await
                 .map_err(StoreError::new)?;
-            Ok(())
+            Ok(cut == 1)
         })
     }
 }

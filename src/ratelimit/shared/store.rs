@@ -29,8 +29,8 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 ///     fn lease(&self, _: &str, _: LeaseAsk) -> StoreFuture<'_, Lease> {
 ///         Box::pin(async { Ok(Lease::new(0, Grant::Free)) })
 ///     }
-///     fn cut(&self, _: &str, _: u64, _: LeaseAsk) -> StoreFuture<'_, ()> {
-///         Box::pin(async { Ok(()) })
+///     fn cut(&self, _: &str, _: u64, _: LeaseAsk) -> StoreFuture<'_, bool> {
+///         Box::pin(async { Ok(false) })
 ///     }
 /// }
 /// ```
@@ -40,9 +40,10 @@ pub trait RateStore: fmt::Debug + Send + Sync + 'static {
     fn lease(&self, key: &str, ask: LeaseAsk) -> StoreFuture<'_, Lease>;
 
     /// Cuts the rate of `key` for a throttle of a request sent under
-    /// `generation`; nothing if the key has been cut since (its generation
-    /// is no longer `generation`).
-    fn cut(&self, key: &str, generation: u64, ask: LeaseAsk) -> StoreFuture<'_, ()>;
+    /// `generation`; whether it did. It does not if the key has been cut
+    /// since (its generation is no longer `generation`), nor while it has
+    /// no measured accepted rate to cut from.
+    fn cut(&self, key: &str, generation: u64, ask: LeaseAsk) -> StoreFuture<'_, bool>;
 }
 
 /// The CUBIC curve and the floor, as the layer is tuned.
