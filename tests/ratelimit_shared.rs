@@ -281,13 +281,13 @@ async fn a_stalled_redis_is_given_up_on_after_the_timeout() {
 }
 
 /// The example's fleet, small: 2 processes of 8 callers against 10 calls
-/// a second, for 3 s after 3 s of warm-up.
+/// a second, for 3 s after 6 s of warm-up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_small_fleet_shares_the_limit_with_few_throttles_and_round_trips() {
     let redis = RedisServer::start();
     let emulator = emulator(10).await;
     let start = Instant::now();
-    let measured_from = start + Duration::from_secs(3);
+    let measured_from = start + Duration::from_secs(6);
     let end = measured_from + Duration::from_secs(3);
     let mut budgets = Vec::new();
     let mut callers = JoinSet::new();

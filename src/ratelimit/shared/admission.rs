@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use super::budget::{Budget, OnStoreFailure};
 use super::pool::KeyLease;
-use super::store::StoreError;
+use super::store::{Grant, StoreError};
 use crate::Error;
 use crate::ratelimit::RateKey;
 
@@ -51,49 +51,56 @@ impl fmt::Debug for LeaseFuture {
 }
 
 async fn admit(budget: Arc<Budget>, key: RateKey) -> Admit {
-    let now = Instant::now();
-    let lease = budget.key_lease(&key, now);
+    let lease = budget.key_lease(&key, Instant::now());
+    // Held across the round trip: the other callers of this process wait
+    // for this lease rather than each asking the store.
     let mut pool = lease.pool.lock().await;
-    let now = Instant::now();
-    if let Some(at) = lease.take(&mut pool, now) {
+    loop {
+        let now = Instant::now();
+        if let Some(at) = lease.take(&mut pool, now) {
+            let generation = pool.generation;
+            drop(pool);
+            return Admit::At {
+                at,
+                ticket: Ticket::new(budget, lease, generation),
+            };
+        }
+        if !budget.health().may_ask(now, budget.config.probe_every()) {
+            drop(pool);
+            return unavailable(&budget);
+        }
+        let accepted = lease.accepted.swap(0, Ordering::Relaxed);
+        let ask = budget.ask(accepted);
+        let granted = match budget
+            .call(budget.config.store().lease(&lease.name, ask))
+            .await
+        {
+            Ok(granted) => granted,
+            Err(_) => {
+                // Counted again by the next lease that gets through.
+                lease.accepted.fetch_add(accepted, Ordering::Relaxed);
+                drop(pool);
+                return unavailable(&budget);
+            }
+        };
+        lease
+            .generation
+            .fetch_max(granted.generation(), Ordering::AcqRel);
+        if let Grant::Later { after } = granted.grant() {
+            tokio::time::sleep(after).await;
+            continue;
+        }
+        let now = Instant::now();
+        let free_for = budget.config.free_for();
+        pool.fill(granted.generation(), granted.grant(), free_for, now);
+        // A fresh grant admits this request at least, however short.
+        let at = lease.take(&mut pool, now).unwrap_or(now);
         let generation = pool.generation;
         drop(pool);
         return Admit::At {
             at,
             ticket: Ticket::new(budget, lease, generation),
         };
-    }
-    if !budget.health().may_ask(now, budget.config.probe_every()) {
-        drop(pool);
-        return unavailable(&budget);
-    }
-    let accepted = lease.accepted.swap(0, Ordering::Relaxed);
-    let ask = budget.ask(accepted);
-    match budget
-        .call(budget.config.store().lease(&lease.name, ask))
-        .await
-    {
-        Ok(granted) => {
-            let now = Instant::now();
-            let free_for = budget.config.free_for();
-            pool.fill(granted.generation(), granted.grant(), free_for, now);
-            lease
-                .generation
-                .fetch_max(granted.generation(), Ordering::AcqRel);
-            let at = lease.take(&mut pool, now).unwrap_or(now);
-            let generation = pool.generation;
-            drop(pool);
-            Admit::At {
-                at,
-                ticket: Ticket::new(budget, lease, generation),
-            }
-        }
-        Err(_) => {
-            // Counted again by the next lease that gets through.
-            lease.accepted.fetch_add(accepted, Ordering::Relaxed);
-            drop(pool);
-            unavailable(&budget)
-        }
     }
 }
 

@@ -131,6 +131,7 @@ impl Pool {
         self.free_until = None;
         match grant {
             Grant::Free => self.free_until = Some(now + free_for),
+            Grant::Later { .. } => {}
             Grant::Slots {
                 first,
                 interval,

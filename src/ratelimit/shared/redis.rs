@@ -28,6 +28,10 @@ const IDLE_TTL_MS: u64 = 10 * 60 * 1000;
 /// headroom, at most twice the measured rate and at least the floor; the
 /// reply is {generation, first token in µs from now, µs between tokens,
 /// count}. An idle key does not bank tokens: the schedule starts from now.
+/// Tokens are granted no further ahead than two batches: beyond, the reply
+/// grants none and says when to ask again, so that the callers of a busy
+/// key wait in their process rather than hold tokens scheduled at a rate
+/// that a cut or the climb has since changed.
 const LEASE_SCRIPT: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -65,6 +69,11 @@ if rate < min_rate then rate = min_rate end
 local interval = 1000000 / rate
 local tat = tonumber(h[4]) or now
 if tat < now then tat = now end
+local horizon = 2 * want * interval
+if tat - now > horizon then
+  redis.call('HSET', KEYS[1], 'rate', rate)
+  return {gen, math.floor(tat - now - horizon), math.floor(interval), 0}
+end
 redis.call('HSET', KEYS[1], 'tat', tat + want * interval, 'rate', rate)
 return {gen, math.floor(tat - now), math.floor(interval), want}
 ";
@@ -72,8 +81,8 @@ return {gen, math.floor(tat - now), math.floor(interval), want}
 /// Cuts the rate of KEYS[1] for a throttle of a request sent under
 /// generation ARGV[1], unless a cut has answered it already: from the lower
 /// of the rate last granted and the measured accepted rate (the measured
-/// rate alone at the first cut; nothing while neither is known) to `beta`
-/// of it, starting a new generation. Tokens already leased stay leased: the
+/// rate alone at the first cut; nothing before a first window of a second
+/// is measured) to `beta` of it, starting a new generation. Tokens already leased stay leased: the
 /// schedule goes on from its `tat` at the new rate.
 const CUT_SCRIPT: &str = r"
 local t = redis.call('TIME')
@@ -81,7 +90,7 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local beta = tonumber(ARGV[2])
 local min_rate = tonumber(ARGV[3])
 local ttl = tonumber(ARGV[4])
-local h = redis.call('HMGET', KEYS[1], 'gen', 'rate', 'measured', 'win_start', 'win_accepted')
+local h = redis.call('HMGET', KEYS[1], 'gen', 'rate', 'measured')
 local gen = tonumber(h[1]) or 0
 if tonumber(ARGV[1]) ~= gen then
   return 0
@@ -89,16 +98,10 @@ end
 local rate = tonumber(h[2])
 local measured = tonumber(h[3])
 if not measured then
-  local win_start = tonumber(h[4])
-  if win_start and now - win_start >= 200000 then
-    measured = (tonumber(h[5]) or 0) * 1000000 / (now - win_start)
-  end
+  return 0
 end
-local from
-if rate and measured then from = math.min(rate, measured)
-elseif rate then from = rate
-elseif measured then from = measured
-else return 0 end
+local from = measured
+if rate and rate < from then from = rate end
 local to = from * beta
 if to < min_rate then to = min_rate end
 redis.call('HSET', KEYS[1], 'gen', gen + 1, 'last_max', from, 'last_cut', now, 'rate', to)
@@ -178,6 +181,10 @@ impl RateStore for RedisStore {
                 return Ok(Lease::new(generation, Grant::Free));
             }
             let micros = |value: i64| Duration::from_micros(u64::try_from(value).unwrap_or(0));
+            if count == 0 {
+                let after = micros(first);
+                return Ok(Lease::new(generation, Grant::Later { after }));
+            }
             Ok(Lease::new(
                 generation,
                 Grant::Slots {

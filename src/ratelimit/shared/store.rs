@@ -151,6 +151,12 @@ pub enum Grant {
         /// How many tokens.
         count: u32,
     },
+    /// No token now: the key's schedule is taken too far ahead; ask again
+    /// `after` from now.
+    Later {
+        /// When to ask again.
+        after: Duration,
+    },
 }
 
 /// A store call failed, or took longer than the budget's timeout.
