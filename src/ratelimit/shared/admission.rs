@@ -70,7 +70,7 @@ async fn admit(budget: Arc<Budget>, key: RateKey) -> Admit {
             return unavailable(&budget);
         }
         let accepted = lease.accepted.swap(0, Ordering::Relaxed);
-        let ask = budget.ask(accepted);
+        let ask = budget.ask(accepted, pool.known_rate());
         let granted = match budget
             .call(budget.config.store().lease(&lease.name, ask))
             .await
@@ -83,9 +83,12 @@ async fn admit(budget: Arc<Budget>, key: RateKey) -> Admit {
                 return unavailable(&budget);
             }
         };
-        lease
-            .generation
-            .fetch_max(granted.generation(), Ordering::AcqRel);
+        let generation = granted.generation();
+        if lease.generation.swap(generation, Ordering::AcqRel) > generation {
+            // The store lost the key (a restart of Redis): its count of
+            // cuts starts again, and so do this process's reports.
+            lease.reported.store(generation, Ordering::Release);
+        }
         if let Grant::Later { after } = granted.grant() {
             tokio::time::sleep(after).await;
             continue;
@@ -161,7 +164,7 @@ impl Ticket {
         };
         let (budget, lease) = (self.budget.clone(), self.lease.clone());
         runtime.spawn(async move {
-            let ask = budget.ask(0);
+            let ask = budget.ask(0, 0.0);
             let cut = budget.config.store().cut(&lease.name, generation, ask);
             match budget.call(cut).await {
                 // The tokens left were scheduled at the rate just cut.

@@ -219,10 +219,11 @@ impl Budget {
         &self.config.health
     }
 
-    pub(crate) fn ask(&self, accepted: u32) -> LeaseAsk {
+    pub(crate) fn ask(&self, accepted: u32, known_rate: f64) -> LeaseAsk {
         LeaseAsk {
             want: self.config.batch,
             accepted,
+            known_rate,
             free_for: self.config.free_lease,
             curve: self.curve,
         }

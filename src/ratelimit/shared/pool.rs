@@ -72,6 +72,8 @@ pub(crate) struct Pool {
     next: Instant,
     interval: Duration,
     remaining: u32,
+    /// The rate of the last lease of slots, 0 before any.
+    known_rate: f64,
     window_start: Instant,
     window_count: u32,
 }
@@ -84,6 +86,7 @@ impl Pool {
             next: now,
             interval: Duration::ZERO,
             remaining: 0,
+            known_rate: 0.0,
             window_start: now,
             window_count: 0,
         }
@@ -140,8 +143,14 @@ impl Pool {
                 self.next = now + first;
                 self.interval = interval;
                 self.remaining = count;
+                self.known_rate = 1.0 / interval.as_secs_f64();
             }
         }
+    }
+
+    /// The rate of the last lease of slots, 0 before any.
+    pub(crate) fn known_rate(&self) -> f64 {
+        self.known_rate
     }
 
     /// Gives up the tokens left, after a cut.

@@ -23,15 +23,19 @@ const IDLE_TTL_MS: u64 = 10 * 60 * 1000;
 /// theoretical arrival time of the next token (`tat`, GCRA), the rate last
 /// granted (`rate`), and the accepted rate measured in windows of a second
 /// (`win_start`, `win_accepted`, `measured`, smoothed as in the AWS SDKs).
-/// A key never cut has no `last_max`: the reply grants a free lease.
+/// A key never cut has no `last_max`: the reply grants a free lease, unless
+/// the caller knows a rate (ARGV[8], the rate of its last lease: Redis has
+/// lost the key, restarted empty), from which the curve goes on as if it
+/// had just climbed back to it.
 /// Otherwise the rate is the CUBIC curve since the last cut, less the
 /// headroom, at most twice the measured rate and at least the floor; the
 /// reply is {generation, first token in µs from now, µs between tokens,
 /// count}. An idle key does not bank tokens: the schedule starts from now.
 /// Tokens are granted no further ahead than two batches: beyond, the reply
-/// grants none and says when to ask again, so that the callers of a busy
-/// key wait in their process rather than hold tokens scheduled at a rate
-/// that a cut or the climb has since changed.
+/// grants none and says when to ask again (once a batch more has been
+/// served, so that processes waiting together do not all ask at the first
+/// free slot), and the callers of a busy key wait in their process rather
+/// than hold tokens scheduled at a rate that a cut has since changed.
 const LEASE_SCRIPT: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -57,10 +61,16 @@ end
 redis.call('HSET', KEYS[1], 'win_start', win_start, 'win_accepted', win_accepted)
 redis.call('PEXPIRE', KEYS[1], ttl)
 local last_max = tonumber(h[2])
+local last_cut = tonumber(h[3])
+local known = tonumber(ARGV[8])
+if not last_max and known > 0 then
+  last_max = known / (1 - headroom)
+  last_cut = now - ((last_max * (1 - beta) / scale) ^ (1 / 3)) * 1000000
+  redis.call('HSET', KEYS[1], 'last_max', last_max, 'last_cut', last_cut)
+end
 if not last_max then
   return {gen, -1, 0, 0}
 end
-local last_cut = tonumber(h[3])
 local k = (last_max * (1 - beta) / scale) ^ (1 / 3)
 local d = (now - last_cut) / 1000000 - k
 local rate = (scale * d * d * d + last_max) * (1 - headroom)
@@ -72,7 +82,7 @@ if tat < now then tat = now end
 local horizon = 2 * want * interval
 if tat - now > horizon then
   redis.call('HSET', KEYS[1], 'rate', rate)
-  return {gen, math.floor(tat - now - horizon), math.floor(interval), 0}
+  return {gen, math.floor(tat - now - horizon + want * interval), math.floor(interval), 0}
 end
 redis.call('HSET', KEYS[1], 'tat', tat + want * interval, 'rate', rate)
 return {gen, math.floor(tat - now), math.floor(interval), want}
@@ -168,6 +178,7 @@ impl RateStore for RedisStore {
                 .arg(curve.min_rate())
                 .arg(curve.headroom())
                 .arg(IDLE_TTL_MS)
+                .arg(ask.known_rate())
                 .invoke_async(&mut connection)
                 .await
                 .map_err(StoreError::new)?;

@@ -83,6 +83,7 @@ pub struct LeaseAsk {
     pub(crate) want: u32,
     pub(crate) accepted: u32,
     pub(crate) free_for: Duration,
+    pub(crate) known_rate: f64,
     pub(crate) curve: Curve,
 }
 
@@ -100,6 +101,13 @@ impl LeaseAsk {
     /// How long a free lease of a key never throttled lasts.
     pub fn free_for(&self) -> Duration {
         self.free_for
+    }
+
+    /// The rate of this process's last lease of the key, 0 if none: a
+    /// store that has lost the key (restarted empty) starts it from there
+    /// rather than with free leases, which would let the fleet loose.
+    pub fn known_rate(&self) -> f64 {
+        self.known_rate
     }
 
     /// The curve that the rate follows.
