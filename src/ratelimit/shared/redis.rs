@@ -32,10 +32,11 @@ const IDLE_TTL_MS: u64 = 10 * 60 * 1000;
 /// reply is {generation, first token in µs from now, µs between tokens,
 /// count}. An idle key does not bank tokens: the schedule starts from now.
 /// Tokens are granted no further ahead than two batches: beyond, the reply
-/// grants none and says when to ask again (once a batch more has been
-/// served, so that processes waiting together do not all ask at the first
-/// free slot), and the callers of a busy key wait in their process rather
-/// than hold tokens scheduled at a rate that a cut has since changed.
+/// grants none and says when to ask again, and the callers of a busy key
+/// wait in their process rather than hold tokens scheduled at a rate that
+/// a cut has since changed. The times to ask again are handed out a batch
+/// apart (`wake`), so that processes waiting together take turns rather
+/// than all ask at the first free slot.
 const LEASE_SCRIPT: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -46,7 +47,7 @@ local scale = tonumber(ARGV[4])
 local min_rate = tonumber(ARGV[5])
 local headroom = tonumber(ARGV[6])
 local ttl = tonumber(ARGV[7])
-local h = redis.call('HMGET', KEYS[1], 'gen', 'last_max', 'last_cut', 'tat', 'win_start', 'win_accepted', 'measured')
+local h = redis.call('HMGET', KEYS[1], 'gen', 'last_max', 'last_cut', 'tat', 'win_start', 'win_accepted', 'measured', 'wake')
 local gen = tonumber(h[1]) or 0
 local win_start = tonumber(h[5]) or now
 local win_accepted = (tonumber(h[6]) or 0) + accepted
@@ -81,8 +82,11 @@ local tat = tonumber(h[4]) or now
 if tat < now then tat = now end
 local horizon = 2 * want * interval
 if tat - now > horizon then
-  redis.call('HSET', KEYS[1], 'rate', rate)
-  return {gen, math.floor(tat - now - horizon + want * interval), math.floor(interval), 0}
+  local at = tat - horizon
+  local wake = tonumber(h[8])
+  if wake and wake > at then at = wake end
+  redis.call('HSET', KEYS[1], 'rate', rate, 'wake', at + want * interval)
+  return {gen, math.floor(at - now), math.floor(interval), 0}
 end
 redis.call('HSET', KEYS[1], 'tat', tat + want * interval, 'rate', rate)
 return {gen, math.floor(tat - now), math.floor(interval), want}
