@@ -167,8 +167,8 @@ impl Ticket {
             let ask = budget.ask(0, 0.0);
             let cut = budget.config.store().cut(&lease.name, generation, ask);
             match budget.call(cut).await {
-                // The tokens left were scheduled at the rate just cut.
-                Ok(true) => lease.pool.lock().await.clear(),
+                // The store has stretched the schedule past the tokens leased.
+                Ok(true) => {}
                 // Nothing to cut from yet, or the store is down: the next
                 // throttle of this generation reports again.
                 Ok(false) | Err(_) => {

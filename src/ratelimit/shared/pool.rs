@@ -152,12 +152,6 @@ impl Pool {
     pub(crate) fn known_rate(&self) -> f64 {
         self.known_rate
     }
-
-    /// Gives up the tokens left, after a cut.
-    pub(crate) fn clear(&mut self) {
-        self.remaining = 0;
-        self.free_until = None;
-    }
 }
 
 #[cfg(test)]
@@ -196,7 +190,7 @@ mod tests {
     }
 
     #[test]
-    fn stale_slots_are_dropped_and_a_cut_clears_the_pool() {
+    fn stale_slots_are_dropped() {
         let now = Instant::now();
         let mut pool = Pool::new(now);
         let grant = Grant::Slots {
@@ -206,8 +200,5 @@ mod tests {
         };
         pool.fill(0, grant, Duration::ZERO, now);
         assert_eq!(pool.take(now + Duration::from_secs(1)), None);
-        pool.fill(0, grant, Duration::ZERO, now);
-        pool.clear();
-        assert_eq!(pool.take(now), None);
     }
 }

@@ -96,15 +96,17 @@ return {gen, math.floor(tat - now), math.floor(interval), want}
 /// generation ARGV[1], unless a cut has answered it already: from the lower
 /// of the rate last granted and the measured accepted rate (the measured
 /// rate alone at the first cut; nothing before a first window of a second
-/// is measured) to `beta` of it, starting a new generation. Tokens already leased stay leased: the
-/// schedule goes on from its `tat` at the new rate.
+/// is measured) to `beta` of it, starting a new generation. Tokens already
+/// leased stay leased (they are in the processes' hands), so the schedule
+/// ahead is stretched to the new rate instead: the next token is due when
+/// it would have been had those been spaced at the new rate.
 const CUT_SCRIPT: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local beta = tonumber(ARGV[2])
 local min_rate = tonumber(ARGV[3])
 local ttl = tonumber(ARGV[4])
-local h = redis.call('HMGET', KEYS[1], 'gen', 'rate', 'measured')
+local h = redis.call('HMGET', KEYS[1], 'gen', 'rate', 'measured', 'tat')
 local gen = tonumber(h[1]) or 0
 if tonumber(ARGV[1]) ~= gen then
   return 0
@@ -119,6 +121,10 @@ if rate and rate < from then from = rate end
 local to = from * beta
 if to < min_rate then to = min_rate end
 redis.call('HSET', KEYS[1], 'gen', gen + 1, 'last_max', from, 'last_cut', now, 'rate', to)
+local tat = tonumber(h[4])
+if rate and tat and tat > now then
+  redis.call('HSET', KEYS[1], 'tat', now + (tat - now) * rate / to)
+end
 redis.call('PEXPIRE', KEYS[1], ttl)
 return 1
 ";
