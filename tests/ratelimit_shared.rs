@@ -317,14 +317,6 @@ async fn a_small_fleet_shares_the_limit_with_few_throttles_and_round_trips() {
     let failed: usize = callers.join_all().await.into_iter().sum();
 
     let throttled = answers.iter().filter(|e| is_throttle(e.outcome())).count();
-    let mut view = connection(&redis).await;
-    let fields: Vec<(String, String)> = view.hgetall(store_key(&emulator)).await.unwrap();
-    eprintln!(
-        "{fields:?} {:?} answers {} total {}",
-        budgets[0].stats(),
-        answers.len(),
-        log.len()
-    );
     assert!(!answers.is_empty());
     assert!(
         throttled * 20 <= answers.len(),
