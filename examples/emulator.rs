@@ -9,7 +9,7 @@
 //! one line of the log (RequestId, SecretId, action, outcome). It runs until
 //! killed.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -20,9 +20,10 @@ const USAGE: &str = "\
 usage: emulator [--listen ADDR] [--rate-limit N] [--internal-error-rate P]
                 [--bad-gateway-rate P] [--truncated-body-rate P]
                 [--drop-connection-rate P] [--delay-ms MS] [--delay-rate P]
-                [--instances N] [--seed N]
+                [--instances N] [--seed N] [--log-capacity N] [--log-params-mib N]
 
-  --listen ADDR              address to listen on (default 127.0.0.1:0, a free port)
+  --listen ADDR              address to listen on, HOST:PORT (default 127.0.0.1:0, a free
+                             port; a name such as localhost:8080 listens on its IPv4 address)
   --rate-limit N             calls per second for each (SecretId, action)
   --internal-error-rate P    answer InternalError with probability P (0..=1)
   --bad-gateway-rate P       answer a 502 HTML page with probability P
@@ -32,6 +33,8 @@ usage: emulator [--listen ADDR] [--rate-limit N] [--internal-error-rate P]
   --delay-rate P             how often --delay-ms applies
   --instances N              instances seeded in ap-guangzhou (default 50)
   --seed N                   seed of the fleet and the fault draws
+  --log-capacity N           calls the log keeps, oldest dropped beyond (default 100000)
+  --log-params-mib N         MiB of request parameters the log keeps (default 32)
 
 Credentials come from TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY
 (and TENCENTCLOUD_SESSION_TOKEN for temporary ones).";
@@ -89,11 +92,12 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<EmulatorBuilde
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let rate = || parse_rate(&flag, &value);
         builder = match flag.as_str() {
-            "--listen" => builder.addr(
-                value
-                    .parse::<SocketAddr>()
-                    .map_err(|err| format!("--listen {value:?}: {err}"))?,
-            ),
+            "--listen" => builder.addr(listen_addr(&value)?),
+            "--log-capacity" => builder.log_capacity(parse_number(&flag, &value)?),
+            "--log-params-mib" => {
+                let mib: usize = parse_number(&flag, &value)?;
+                builder.log_params_limit(mib.saturating_mul(1 << 20))
+            }
             "--rate-limit" => builder.rate_limit(parse_number(&flag, &value)?),
             "--internal-error-rate" => builder.internal_error_rate(rate()?),
             "--bad-gateway-rate" => builder.fault_rate(Fault::BadGateway, rate()?),
@@ -116,6 +120,24 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<EmulatorBuilde
         builder = builder.fault_rate(Fault::Delay(delay), delay_rate);
     }
     Ok(Some(builder))
+}
+
+/// `127.0.0.1:8080`, `[::1]:8080`, or a name and a port (`localhost:8080`),
+/// resolved here, its IPv4 address first.
+fn listen_addr(value: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = value.parse() {
+        return Ok(addr);
+    }
+    let addrs: Vec<SocketAddr> = value
+        .to_socket_addrs()
+        .map_err(|err| format!("--listen {value:?}: not HOST:PORT ({err})"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|addr| addr.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| format!("--listen {value:?}: the name has no address"))
 }
 
 fn parse_number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, String> {

@@ -1,8 +1,8 @@
-//! Error codes, their categories, and the retry classification table.
+//! Error codes, their categories, and which class of retry each code is in.
 
-use std::fmt;
 use std::sync::Arc;
 
+use crate::retry_class::RetryClass;
 use crate::text::Text;
 
 /// The `Response.Error.Code` of a failed call: `Category` or `Category.SubCode`.
@@ -79,47 +79,7 @@ fn prefix_of(code: &str) -> &str {
     code.split_once('.').map_or(code, |(prefix, _)| prefix)
 }
 
-impl fmt::Display for Code {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Debug for Code {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-
-impl AsRef<str> for Code {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl PartialEq<str> for Code {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl PartialEq<&str> for Code {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-impl From<&str> for Code {
-    fn from(code: &str) -> Self {
-        Self(Text::from(code))
-    }
-}
-
-impl From<String> for Code {
-    fn from(code: String) -> Self {
-        Self::new(code)
-    }
-}
+impl_text_newtype!(Code);
 
 macro_rules! categories {
     ($( $(#[$doc:meta])* $name:ident ),* $(,)?) => {
@@ -225,40 +185,6 @@ categories! {
     InvalidFilter,
     /// The region is wrong.
     RegionError,
-}
-
-/// What waiting and sending the same request again can achieve.
-///
-/// | class | codes |
-/// |---|---|
-/// | `Throttled` | `RequestLimitExceeded`, `RequestLimitExceeded.*`, a curated list of rate limits filed under other prefixes (`LimitExceeded.TooManyRequests`, `FailedOperation.FrequencyLimit`, ...), HTTP 429 without an envelope |
-/// | `Transient` | `InternalError`, `InternalError.*`, `ServiceUnavailable`, `ServiceUnavailable.*`, HTTP 502/503/504 without an envelope, transport and body read failures |
-/// | `ClockSkew` | `AuthFailure.SignatureExpire`: the signer's clock is off; worth one retry once the signer has corrected it |
-/// | `Never` | everything else, notably quotas (`LimitExceeded.*`), `AuthFailure.*`, `InvalidParameter*`, `ResourceNotFound*`, `DryRunOperation` |
-///
-/// The rate-limit list was built by reading every code the services declare,
-/// never by substring: `InvalidParameterValue.BindInfrequentaccessFirst` and
-/// `ResourceInUse.RatelimitRuleExistError` are not rate limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum RetryClass {
-    /// The API refused the request before running it: a replay is always safe.
-    Throttled,
-    /// The request may or may not have run: replay only what is safe to repeat.
-    Transient,
-    /// The request was signed with a clock too far from the server's. It was
-    /// refused before running, so a replay is safe, but only useful once
-    /// the signer has corrected its clock: retry it once, at once.
-    ClockSkew,
-    /// Sending it again gives the same answer.
-    Never,
-}
-
-impl RetryClass {
-    /// `true` unless `Never`.
-    pub fn is_retryable(self) -> bool {
-        !matches!(self, Self::Never)
-    }
 }
 
 /// Rate limits filed under prefixes other than `RequestLimitExceeded`, chosen

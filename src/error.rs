@@ -3,11 +3,12 @@
 use std::fmt;
 
 use bytes::Bytes;
-use http::{HeaderMap, StatusCode};
+use http::header::CONTENT_ENCODING;
+use http::{HeaderMap, HeaderValue, StatusCode};
 
-use crate::sign::SignError;
+use crate::escape::{EscapeBytes, EscapeControl, write_chain};
 use crate::text::Text;
-use crate::{Code, RequestId, RetryClass};
+use crate::{Code, RequestId, RetryClass, RetryStopped};
 
 /// A boxed error, as tower and hyper pass them around.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -15,8 +16,23 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Why a call failed.
 ///
 /// Every variant knows its [`RetryClass`], and, where a response arrived, its
-/// HTTP status and RequestId. `Display` is one line; the underlying cause, if
-/// any, is kept as [`source`](std::error::Error::source).
+/// HTTP status and RequestId.
+///
+/// `Display` is one line that tells the whole story: what failed, the
+/// cause and the cause's own causes (`client error (Connect): tcp connect
+/// error: Connection refused (os error 111)`), the HTTP status, the
+/// RequestId, and, when a [`RetryPolicy`](crate::retry::RetryPolicy) gave
+/// up, the attempts and why ([`retry_stopped`](Self::retry_stopped)). Text
+/// from the network and from causes is written with its control characters
+/// escaped (`\n`, `\u{1b}`), so that no line of a log can be broken or
+/// forged through it, and nothing is dropped.
+///
+/// Since the line already names every cause,
+/// [`source`](std::error::Error::source) is `None` here and in every error
+/// type of this crate: a report that walks the chain of sources (anyhow's
+/// `{:#}`) names each cause once. The causes are kept, typed, behind
+/// accessors: [`TransportError::get_ref`], [`BodyError::get_ref`],
+/// [`LayerError::get_ref`], [`NotEnvelope::reason`].
 ///
 /// ```
 /// use tower_tencentcloud::{ApiError, Error, RetryClass};
@@ -39,7 +55,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub enum Error {
     /// The API answered with `Response.Error`.
     Api(ApiError),
-    /// The inner service (the transport) failed before a response arrived.
+    /// The inner service (the transport) failed before a response arrived,
+    /// or a middleware under the retry policy failed the attempt (a
+    /// per-attempt timeout, its cause the `Elapsed`).
     Transport(TransportError),
     /// Reading the response body failed midway.
     Body(BodyError),
@@ -47,11 +65,10 @@ pub enum Error {
     BodyTooLarge(BodyTooLarge),
     /// The response body is not an API 3.0 envelope (a gateway page, truncated JSON, ...).
     NotEnvelope(NotEnvelope),
-    /// The request could not be signed, so it was not sent.
-    Sign(SignError),
-    /// A server-sent event (or one of its lines) is longer than the limit
-    /// of [`SseLayer`](crate::sse::SseLayer).
-    EventTooLarge(EventTooLarge),
+    /// A layer of the stack failed the call itself: the signer could not
+    /// sign the request, a server-sent event exceeded its limit... The
+    /// layer's own error is inside: [`LayerError::downcast_ref`].
+    Layer(LayerError),
 }
 
 impl Error {
@@ -62,9 +79,7 @@ impl Error {
             Self::Transport(_) | Self::Body(_) => RetryClass::Transient,
             Self::BodyTooLarge(_) => RetryClass::Never,
             Self::NotEnvelope(err) => err.retry_class(),
-            // The same request fails to sign the same way every time.
-            Self::Sign(_) => RetryClass::Never,
-            Self::EventTooLarge(_) => RetryClass::Never,
+            Self::Layer(err) => err.retry_class(),
         }
     }
 
@@ -76,8 +91,7 @@ impl Error {
             Self::Body(err) => err.request_id(),
             Self::BodyTooLarge(err) => err.request_id(),
             Self::NotEnvelope(err) => err.request_id(),
-            Self::Sign(_) => None,
-            Self::EventTooLarge(err) => err.request_id(),
+            Self::Layer(err) => err.request_id(),
         }
     }
 
@@ -89,8 +103,89 @@ impl Error {
             Self::Body(err) => Some(err.status()),
             Self::BodyTooLarge(err) => Some(err.status()),
             Self::NotEnvelope(err) => Some(err.status()),
-            Self::Sign(_) => None,
-            Self::EventTooLarge(err) => Some(err.status()),
+            Self::Layer(err) => err.status(),
+        }
+    }
+
+    /// The attempts a [`RetryPolicy`](crate::retry::RetryPolicy) made
+    /// before it gave up with this error, and why it stopped; `None` when
+    /// no retry policy returned it.
+    ///
+    /// ```
+    /// use tower::retry::RetryLayer;
+    /// use tower::{ServiceBuilder, ServiceExt};
+    /// use tower_tencentcloud::retry::RetryPolicy;
+    /// use tower_tencentcloud::{EnvelopeLayer, StopReason};
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// // Stands in for an HTTP client: always throttled.
+    /// let client = tower::service_fn(|_: http::Request<String>| async {
+    ///     let body = r#"{"Response":{"Error":{"Code":"RequestLimitExceeded","Message":"slow down"},"RequestId":"r"}}"#;
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(body.to_owned()))
+    /// });
+    /// let service = ServiceBuilder::new()
+    ///     .layer(RetryLayer::new(RetryPolicy::default().max_throttled_retries(2)))
+    ///     .layer(EnvelopeLayer::new())
+    ///     .service(client);
+    /// let request = http::Request::new(String::from("{}"));
+    /// let err = service.oneshot(request).await.unwrap_err();
+    /// let stopped = err.retry_stopped().unwrap();
+    /// assert_eq!((stopped.attempts(), stopped.reason()), (3, StopReason::ThrottledRetriesExhausted));
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "RequestLimitExceeded: slow down (RequestId: r) (after 3 attempts: throttled retry limit reached)"
+    /// );
+    /// # }
+    /// ```
+    pub fn retry_stopped(&self) -> Option<RetryStopped> {
+        match self {
+            Self::Api(err) => err.0.retry_stopped,
+            Self::Transport(err) => err.retry_stopped,
+            Self::Body(err) => err.retry_stopped,
+            Self::BodyTooLarge(err) => err.retry_stopped,
+            Self::NotEnvelope(err) => err.0.retry_stopped,
+            Self::Layer(err) => err.0.retry_stopped,
+        }
+    }
+
+    /// Records that a retry policy gave up with this error.
+    #[cfg(feature = "retry")]
+    pub(crate) fn set_retry_stopped(&mut self, stopped: RetryStopped) {
+        let slot = match self {
+            Self::Api(err) => &mut err.0.retry_stopped,
+            Self::Transport(err) => &mut err.retry_stopped,
+            Self::Body(err) => &mut err.retry_stopped,
+            Self::BodyTooLarge(err) => &mut err.retry_stopped,
+            Self::NotEnvelope(err) => &mut err.0.retry_stopped,
+            Self::Layer(err) => &mut err.0.retry_stopped,
+        };
+        *slot = Some(stopped);
+    }
+
+    /// Takes back an `Error` that a tower middleware boxed (`Timeout`,
+    /// `Buffer`...), and makes any other boxed error [`Error::Transport`],
+    /// its cause kept.
+    ///
+    /// A plain function, so that `.map_err(Error::from_boxed)` compiles
+    /// where the service runs in a spawned task (`.map_err(Error::from)`
+    /// does not: the compiler cannot prove the future `Send` for every
+    /// lifetime the trait method is generic over);
+    /// [`TypedErrorLayer`](crate::typed_error::TypedErrorLayer) does the
+    /// same as a layer.
+    ///
+    /// ```
+    /// use tower_tencentcloud::{BoxError, Error};
+    ///
+    /// let elapsed: BoxError = Box::new(tower::timeout::error::Elapsed::new());
+    /// let err = Error::from_boxed(elapsed);
+    /// assert!(err.is_transport());
+    /// assert_eq!(err.to_string(), "the inner service failed: request timed out");
+    /// ```
+    pub fn from_boxed(err: BoxError) -> Self {
+        match err.downcast::<Error>() {
+            Ok(err) => *err,
+            Err(other) => Self::Transport(TransportError::new(other)),
         }
     }
 
@@ -132,14 +227,38 @@ impl Error {
         matches!(self, Self::NotEnvelope(_))
     }
 
-    /// `true` when the request could not be signed.
-    pub fn is_sign(&self) -> bool {
-        matches!(self, Self::Sign(_))
+    /// `true` when a layer of the stack failed the call itself.
+    pub fn is_layer(&self) -> bool {
+        matches!(self, Self::Layer(_))
     }
 
-    /// `true` when a server-sent event exceeded the limit.
-    pub fn is_event_too_large(&self) -> bool {
-        matches!(self, Self::EventTooLarge(_))
+    /// The error of a layer of the stack, when one failed the call.
+    ///
+    /// ```
+    /// use tower_tencentcloud::action::ActionRequest;
+    /// use tower_tencentcloud::sign::{Credentials, SignError, SignLayer};
+    /// use tower::{ServiceBuilder, ServiceExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// # let transport = tower::service_fn(|_: http::Request<http_body_util::Full<bytes::Bytes>>| async {
+    /// #     Ok::<_, tower_tencentcloud::Error>(http::Response::new(String::new()))
+    /// # });
+    /// let client = ServiceBuilder::new()
+    ///     .layer(SignLayer::new(Credentials::new("AKIDEXAMPLE", "secret")))
+    ///     .service(transport);
+    /// let mut request = ActionRequest::new("cvm", "2017-03-12", "DescribeZones").build().unwrap();
+    /// request.headers_mut().remove(http::header::CONTENT_TYPE);
+    /// let err = client.oneshot(request).await.unwrap_err();
+    /// let sign_error = err.as_layer().and_then(|err| err.downcast_ref::<SignError>());
+    /// assert!(sign_error.is_some());
+    /// # }
+    /// ```
+    pub fn as_layer(&self) -> Option<&LayerError> {
+        match self {
+            Self::Layer(err) => Some(err),
+            _ => None,
+        }
     }
 }
 
@@ -151,25 +270,13 @@ impl fmt::Display for Error {
             Self::Body(err) => err.fmt(f),
             Self::BodyTooLarge(err) => err.fmt(f),
             Self::NotEnvelope(err) => err.fmt(f),
-            Self::Sign(err) => err.fmt(f),
-            Self::EventTooLarge(err) => err.fmt(f),
+            Self::Layer(err) => err.fmt(f),
         }
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Api(err) => err.source(),
-            Self::Transport(err) => err.source(),
-            Self::Body(err) => err.source(),
-            Self::BodyTooLarge(err) => err.source(),
-            Self::NotEnvelope(err) => err.source(),
-            Self::Sign(err) => err.source(),
-            Self::EventTooLarge(err) => err.source(),
-        }
-    }
-}
+/// No `source`: `Display` names every cause (see [`Error`]).
+impl std::error::Error for Error {}
 
 impl From<ApiError> for Error {
     fn from(err: ApiError) -> Self {
@@ -177,10 +284,15 @@ impl From<ApiError> for Error {
     }
 }
 
-/// Takes back an [`Error`] that a tower middleware boxed (`Buffer`,
-/// `Timeout`...), and turns any other boxed error into
-/// [`Error::Transport`]: so that such a middleware can sit under
-/// [`RetryPolicy`](crate::retry::RetryPolicy), behind a `map_err`.
+/// [`Error::from_boxed`]: takes back an [`Error`] that a tower middleware
+/// boxed (`Buffer`, `Timeout`...), and turns any other boxed error into
+/// [`Error::Transport`], so that such a middleware can sit under
+/// [`RetryPolicy`](crate::retry::RetryPolicy).
+///
+/// Under a retry layer, prefer
+/// [`TypedErrorLayer`](crate::typed_error::TypedErrorLayer) or
+/// `.map_err(Error::from_boxed)` to `.map_err(Error::from)`: the latter
+/// does not compile once the service runs inside `tokio::spawn`.
 ///
 /// ```
 /// use std::time::Duration;
@@ -188,8 +300,9 @@ impl From<ApiError> for Error {
 /// use tower::{ServiceBuilder, ServiceExt};
 /// use tower::retry::RetryLayer;
 /// use tower::timeout::TimeoutLayer;
-/// use tower_tencentcloud::{EnvelopeLayer, Error, RetryClass};
+/// use tower_tencentcloud::{EnvelopeLayer, RetryClass};
 /// use tower_tencentcloud::retry::RetryPolicy;
+/// use tower_tencentcloud::typed_error::TypedErrorLayer;
 ///
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
 /// # async fn main() {
@@ -199,35 +312,45 @@ impl From<ApiError> for Error {
 /// });
 /// let service = ServiceBuilder::new()
 ///     .layer(RetryLayer::new(RetryPolicy::default().max_attempts(2)))
-///     .map_err(Error::from)
-///     .layer(TimeoutLayer::new(Duration::from_secs(5))) // each attempt
+///     .layer(TypedErrorLayer::new())
+///     .layer(TimeoutLayer::new(Duration::from_secs(5))) // each attempt, its body included
 ///     .layer(EnvelopeLayer::new())
 ///     .service(transport);
 /// let request = http::Request::builder()
 ///     .header("x-tc-action", "DescribeInstances")
 ///     .body(String::new())
 ///     .unwrap();
-/// let err = service.oneshot(request).await.unwrap_err();
+/// let err = tokio::spawn(service.oneshot(request)).await.unwrap().unwrap_err();
 /// assert!(err.is_transport());
 /// assert_eq!(err.retry_class(), RetryClass::Transient);
+/// assert_eq!(
+///     err.to_string(),
+///     "the inner service failed: request timed out (after 2 attempts: attempt limit reached)"
+/// );
 /// # }
 /// ```
 impl From<BoxError> for Error {
     fn from(err: BoxError) -> Self {
-        match err.downcast::<Error>() {
-            Ok(err) => *err,
-            Err(other) => Self::Transport(TransportError::new(other)),
-        }
+        Self::from_boxed(err)
     }
 }
 
-impl From<SignError> for Error {
-    fn from(err: SignError) -> Self {
-        Self::Sign(err)
+/// For bodies that cannot fail, such as `Full<Bytes>` under
+/// [`SseLayer`](crate::sse::SseLayer) without the envelope layer.
+impl From<std::convert::Infallible> for Error {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
     }
 }
 
-/// Writes the `(HTTP 502, RequestId: ...)` suffix shared by every Display.
+impl From<LayerError> for Error {
+    fn from(err: LayerError) -> Self {
+        Self::Layer(err)
+    }
+}
+
+/// Writes the `(HTTP 502, RequestId: ...)` suffix shared by every Display
+/// (a RequestId's `Display` escapes it).
 fn write_context(
     f: &mut fmt::Formatter<'_>,
     status: Option<StatusCode>,
@@ -238,6 +361,15 @@ fn write_context(
         (Some(status), None) => write!(f, " (HTTP {})", status.as_u16()),
         (None, Some(id)) => write!(f, " (RequestId: {id})"),
         (None, None) => Ok(()),
+    }
+}
+
+/// Writes the `(after 3 attempts: retry budget exhausted)` that ends the
+/// Display of an error a retry policy gave up with.
+fn write_retry_stopped(f: &mut fmt::Formatter<'_>, stopped: Option<RetryStopped>) -> fmt::Result {
+    match stopped {
+        Some(stopped) if stopped.is_shown() => write!(f, " ({stopped})"),
+        _ => Ok(()),
     }
 }
 
@@ -253,6 +385,7 @@ struct ApiErrorInner {
     request_id: Option<RequestId>,
     status: StatusCode,
     headers: HeaderMap,
+    retry_stopped: Option<RetryStopped>,
 }
 
 impl ApiError {
@@ -283,6 +416,7 @@ impl ApiError {
             request_id,
             status,
             headers,
+            retry_stopped: None,
         }))
     }
 
@@ -331,13 +465,11 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: ", self.code())?;
-        // One line, whatever the message holds.
-        for part in self.message().split(['\r', '\n']).filter(|p| !p.is_empty()) {
-            f.write_str(part)?;
-        }
+        // Code's Display escapes it; the message, from the body too, as well.
+        write!(f, "{}: {}", self.code(), EscapeControl(self.message()))?;
         let status = (self.status() != StatusCode::OK).then_some(self.status());
-        write_context(f, status, self.request_id())
+        write_context(f, status, self.request_id())?;
+        write_retry_stopped(f, self.0.retry_stopped)
     }
 }
 
@@ -354,16 +486,24 @@ impl fmt::Debug for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// The inner service failed before a response arrived.
+/// The inner service failed before a response arrived, or a middleware
+/// between a retry policy and the envelope layer failed the attempt (a
+/// timeout: its `Elapsed` is the cause).
+///
+/// `Display` names the cause and its causes:
+/// `the inner service failed: client error (Connect): tcp connect error:
+/// Connection refused (os error 111)`.
 #[derive(Debug)]
 pub struct TransportError {
     source: BoxError,
+    retry_stopped: Option<RetryStopped>,
 }
 
 impl TransportError {
     pub(crate) fn new(source: impl Into<BoxError>) -> Self {
         Self {
             source: source.into(),
+            retry_stopped: None,
         }
     }
 
@@ -380,22 +520,24 @@ impl TransportError {
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the inner service failed before a response arrived")
+        f.write_str("the inner service failed: ")?;
+        write_chain(f, &*self.source)?;
+        write_retry_stopped(f, self.retry_stopped)
     }
 }
 
-impl std::error::Error for TransportError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.source)
-    }
-}
+/// No `source`: `Display` names the cause ([`get_ref`](Self::get_ref)).
+impl std::error::Error for TransportError {}
 
 /// Reading the response body failed midway.
+///
+/// `Display` names the cause and its causes, then the status and RequestId.
 #[derive(Debug)]
 pub struct BodyError {
     status: StatusCode,
     request_id: Option<RequestId>,
     source: BoxError,
+    retry_stopped: Option<RetryStopped>,
 }
 
 impl BodyError {
@@ -408,6 +550,7 @@ impl BodyError {
             status,
             request_id,
             source: source.into(),
+            retry_stopped: None,
         }
     }
 
@@ -429,90 +572,178 @@ impl BodyError {
 
 impl fmt::Display for BodyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("reading the response body failed")?;
-        write_context(f, Some(self.status), self.request_id.as_ref())
+        f.write_str("reading the response body failed: ")?;
+        write_chain(f, &*self.source)?;
+        write_context(f, Some(self.status), self.request_id.as_ref())?;
+        write_retry_stopped(f, self.retry_stopped)
     }
 }
 
-impl std::error::Error for BodyError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.source)
+/// No `source`: `Display` names the cause ([`get_ref`](Self::get_ref)).
+impl std::error::Error for BodyError {}
+
+/// The response body is larger than the layer's limit; no more than the
+/// limit (plus one frame) was read.
+#[derive(Debug, Clone)]
+pub struct BodyTooLarge {
+    status: StatusCode,
+    request_id: Option<RequestId>,
+    limit: usize,
+    retry_stopped: Option<RetryStopped>,
+}
+
+impl BodyTooLarge {
+    pub(crate) fn new(status: StatusCode, request_id: Option<RequestId>, limit: usize) -> Self {
+        Self {
+            status,
+            request_id,
+            limit,
+            retry_stopped: None,
+        }
+    }
+
+    /// The response's HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The `X-TC-RequestId` header, if the response had one.
+    pub fn request_id(&self) -> Option<&RequestId> {
+        self.request_id.as_ref()
+    }
+
+    /// The limit that was exceeded, in bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
     }
 }
 
-/// Defines an error for something longer than a limit: the status, the
-/// header's RequestId and the limit, and a one-line Display.
-macro_rules! limit_error {
-    ($(#[$doc:meta])* $name:ident, $what:literal) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone)]
-        pub struct $name {
-            status: StatusCode,
-            request_id: Option<RequestId>,
-            limit: usize,
-        }
-
-        impl $name {
-            pub(crate) fn new(
-                status: StatusCode,
-                request_id: Option<RequestId>,
-                limit: usize,
-            ) -> Self {
-                Self {
-                    status,
-                    request_id,
-                    limit,
-                }
-            }
-
-            /// The response's HTTP status.
-            pub fn status(&self) -> StatusCode {
-                self.status
-            }
-
-            /// The `X-TC-RequestId` header, if the response had one.
-            pub fn request_id(&self) -> Option<&RequestId> {
-                self.request_id.as_ref()
-            }
-
-            /// The limit that was exceeded, in bytes.
-            pub fn limit(&self) -> usize {
-                self.limit
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, concat!($what, " exceeds the limit of {} bytes"), self.limit)?;
-                write_context(f, Some(self.status), self.request_id.as_ref())
-            }
-        }
-
-        impl std::error::Error for $name {}
-    };
+impl fmt::Display for BodyTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "response body exceeds the limit of {} bytes", self.limit)?;
+        write_context(f, Some(self.status), self.request_id.as_ref())?;
+        write_retry_stopped(f, self.retry_stopped)
+    }
 }
 
-limit_error!(
-    /// The response body is larger than the layer's limit; no more than the
-    /// limit (plus one frame) was read.
-    BodyTooLarge,
-    "response body"
-);
+impl std::error::Error for BodyTooLarge {}
 
-limit_error!(
-    /// A server-sent event, or one of its lines, is longer than the limit; the
-    /// stream was read no further.
-    EventTooLarge,
-    "server-sent event"
-);
+/// A layer of the stack failed the call itself, with an error of its own:
+/// [`SignError`](crate::sign::SignError) when the request could not be
+/// signed, [`EventTooLarge`](crate::sse::EventTooLarge) when a server-sent
+/// event exceeded its limit.
+///
+/// The layer decides the [`RetryClass`]. `Display` is the layer's error
+/// and its causes, with the response's status and RequestId when one had
+/// arrived; [`source`](std::error::Error::source) is `None`, as the line
+/// names every cause ([`get_ref`](Self::get_ref) keeps them).
+///
+/// ```
+/// use tower_tencentcloud::{Error, LayerError, RetryClass};
+///
+/// let err = Error::from(LayerError::new(std::io::Error::other("no credentials"), RetryClass::Never));
+/// assert_eq!(err.to_string(), "no credentials");
+/// let io = err.as_layer().unwrap().downcast_ref::<std::io::Error>().unwrap();
+/// assert_eq!(io.kind(), std::io::ErrorKind::Other);
+/// ```
+#[derive(Debug)]
+pub struct LayerError(Box<LayerErrorInner>);
+
+// Boxed: a rare outcome need not make every `Error` larger.
+#[derive(Debug)]
+struct LayerErrorInner {
+    error: BoxError,
+    retry_class: RetryClass,
+    status: Option<StatusCode>,
+    request_id: Option<RequestId>,
+    retry_stopped: Option<RetryStopped>,
+}
+
+impl LayerError {
+    /// The error `error` of a layer, which a retry policy treats as
+    /// `retry_class` says.
+    pub fn new(error: impl Into<BoxError>, retry_class: RetryClass) -> Self {
+        Self(Box::new(LayerErrorInner {
+            error: error.into(),
+            retry_class,
+            status: None,
+            request_id: None,
+            retry_stopped: None,
+        }))
+    }
+
+    /// Records the response that had arrived when the layer failed.
+    pub fn with_response(mut self, status: StatusCode, request_id: Option<RequestId>) -> Self {
+        self.0.status = Some(status);
+        self.0.request_id = request_id;
+        self
+    }
+
+    /// How a retry policy should treat this error.
+    pub fn retry_class(&self) -> RetryClass {
+        self.0.retry_class
+    }
+
+    /// The response's HTTP status, when one had arrived.
+    pub fn status(&self) -> Option<StatusCode> {
+        self.0.status
+    }
+
+    /// The response's RequestId, when one had arrived with one.
+    pub fn request_id(&self) -> Option<&RequestId> {
+        self.0.request_id.as_ref()
+    }
+
+    /// The layer's error.
+    pub fn get_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0.error
+    }
+
+    /// The layer's error, if it is a `T`.
+    pub fn downcast_ref<T: std::error::Error + 'static>(&self) -> Option<&T> {
+        self.0.error.downcast_ref()
+    }
+
+    /// Takes the layer's error.
+    pub fn into_inner(self) -> BoxError {
+        self.0.error
+    }
+}
+
+impl fmt::Display for LayerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_chain(f, &*self.0.error)?;
+        write_context(f, self.0.status, self.0.request_id.as_ref())?;
+        write_retry_stopped(f, self.0.retry_stopped)
+    }
+}
+
+/// No `source`: `Display` names the causes ([`get_ref`](Self::get_ref)).
+impl std::error::Error for LayerError {}
 
 /// How many bytes of a bad body an error keeps, for diagnosis.
 pub const BODY_PREFIX_LEN: usize = 256;
 
+/// How many bytes of a bad body `Display` shows.
+const BODY_PREFIX_SHOWN: usize = 80;
+
 /// The response body is not an API 3.0 envelope.
 ///
-/// Keeps the status, any RequestId, the first [`BODY_PREFIX_LEN`] bytes of
-/// the body, and the reason as [`source`](std::error::Error::source).
+/// Keeps the status, any RequestId, the response's `Content-Encoding`, the
+/// first [`BODY_PREFIX_LEN`] bytes of the body, and the
+/// [`reason`](Self::reason). `Display` names the reason, the status and
+/// RequestId, and the first bytes, escaped. A response with a
+/// `Content-Encoding` (gzip, br...) was compressed on the way, and the line
+/// says how to decompress it:
+///
+/// ```text
+/// response is not an API 3.0 envelope: invalid JSON: at byte 0 (HTTP 200);
+/// the body has Content-Encoding: gzip, which the envelope layer does not
+/// decode: decompress below it (tower-http's DecompressionLayer, or
+/// reqwest's gzip feature); body starts with "\u{1f}\x8b\u{8}\u{0}..."
+/// ```
+///
+/// (one line, cut here to fit).
 #[derive(Debug, Clone)]
 pub struct NotEnvelope(Box<NotEnvelopeInner>);
 
@@ -521,8 +752,10 @@ pub struct NotEnvelope(Box<NotEnvelopeInner>);
 struct NotEnvelopeInner {
     status: StatusCode,
     request_id: Option<RequestId>,
+    content_encoding: Option<HeaderValue>,
     body_prefix: Bytes,
     reason: DecodeError,
+    retry_stopped: Option<RetryStopped>,
     headers: HeaderMap,
 }
 
@@ -541,8 +774,13 @@ impl NotEnvelope {
                 .request_id
                 .clone()
                 .or_else(|| RequestId::from_headers(headers)),
+            content_encoding: headers
+                .get(CONTENT_ENCODING)
+                .filter(|value| !value.as_bytes().eq_ignore_ascii_case(b"identity"))
+                .cloned(),
             body_prefix: body.slice(..body.len().min(BODY_PREFIX_LEN)),
             reason,
+            retry_stopped: None,
             headers: headers.clone(),
         }))
     }
@@ -555,6 +793,13 @@ impl NotEnvelope {
     /// The RequestId, from the body where it could be read, else the header.
     pub fn request_id(&self) -> Option<&RequestId> {
         self.0.request_id.as_ref()
+    }
+
+    /// The response's `Content-Encoding`, unless absent or `identity`: the
+    /// body was compressed, and no layer below the envelope layer
+    /// decompressed it.
+    pub fn content_encoding(&self) -> Option<&HeaderValue> {
+        self.0.content_encoding.as_ref()
     }
 
     /// The headers of the response (`Retry-After` of a 429 page, for one).
@@ -584,19 +829,39 @@ impl NotEnvelope {
 
 impl fmt::Display for NotEnvelope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("response is not an API 3.0 envelope")?;
+        write!(f, "response is not an API 3.0 envelope: {}", self.0.reason)?;
         write_context(f, Some(self.0.status), self.0.request_id.as_ref())?;
-        let prefix = String::from_utf8_lossy(&self.0.body_prefix);
-        let prefix: String = prefix.chars().take(80).collect();
-        write!(f, ", body starts with {prefix:?}")
+        if let Some(encoding) = &self.0.content_encoding {
+            write!(
+                f,
+                "; the body has Content-Encoding: {}, which the envelope layer does not decode: \
+                 decompress below it (tower-http's DecompressionLayer, or reqwest's gzip feature)",
+                EscapeBytes(encoding.as_bytes())
+            )?;
+        }
+        let prefix = shown_prefix(&self.0.body_prefix);
+        write!(f, "; body starts with \"{}\"", EscapeBytes(prefix))?;
+        write_retry_stopped(f, self.0.retry_stopped)
     }
 }
 
-impl std::error::Error for NotEnvelope {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.0.reason)
+/// The first [`BODY_PREFIX_SHOWN`] bytes of `body`, not cutting a UTF-8
+/// character in two.
+fn shown_prefix(body: &[u8]) -> &[u8] {
+    if body.len() <= BODY_PREFIX_SHOWN {
+        return body;
     }
+    let is_continuation = |byte: u8| byte & 0b1100_0000 == 0b1000_0000;
+    // A UTF-8 character has at most three continuation bytes.
+    let end = (BODY_PREFIX_SHOWN - 3..=BODY_PREFIX_SHOWN)
+        .rev()
+        .find(|&end| !is_continuation(body[end]))
+        .unwrap_or(BODY_PREFIX_SHOWN);
+    &body[..end]
 }
+
+/// No `source`: `Display` names the [`reason`](Self::reason).
+impl std::error::Error for NotEnvelope {}
 
 /// Why bytes are not an API 3.0 envelope.
 ///
@@ -650,7 +915,7 @@ impl fmt::Display for DecodeError {
         if self.detail.is_empty() {
             f.write_str(what)
         } else {
-            write!(f, "{what}: {}", self.detail)
+            write!(f, "{what}: {}", EscapeControl(&self.detail))
         }
     }
 }

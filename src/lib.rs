@@ -21,7 +21,79 @@
 //! clock from `AuthFailure.SignatureExpire`, which the retry policy replays
 //! once ([`RetryClass::ClockSkew`]).
 //!
-//! # Example
+//! # A complete client
+//!
+//! Retry → Sign → per-attempt timeout → Envelope → hyper-util, here against
+//! the crate's local emulator (feature `emulator`). Against the real API,
+//! only three things change: `Credentials::from_env()?`, no `endpoint` (the
+//! default is `https://{service}.tencentcloudapi.com`), and an HTTPS
+//! connector such as hyper-rustls' for the client.
+//!
+//! ```
+//! # #[cfg(all(feature = "emulator", feature = "retry"))]
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! use std::time::Duration;
+//!
+//! use bytes::Bytes;
+//! use http_body_util::{BodyExt, Full};
+//! use hyper_util::client::legacy::Client;
+//! use hyper_util::rt::TokioExecutor;
+//! use serde_json::json;
+//! use tower::retry::RetryLayer;
+//! use tower::timeout::TimeoutLayer;
+//! use tower::{ServiceBuilder, ServiceExt};
+//! use tower_tencentcloud::action::ActionRequest;
+//! use tower_tencentcloud::emulator::Emulator;
+//! use tower_tencentcloud::retry::{Attempts, RetryPolicy};
+//! use tower_tencentcloud::sign::{Credentials, SignLayer};
+//! use tower_tencentcloud::typed_error::TypedErrorLayer;
+//! use tower_tencentcloud::{EnvelopeLayer, Error, RequestId};
+//!
+//! let credentials = Credentials::new("AKIDexample", "example-key");
+//! let emulator = Emulator::builder().credentials(credentials.clone()).start().await?;
+//!
+//! let transport = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+//! let client = ServiceBuilder::new()
+//!     .layer(RetryLayer::new(RetryPolicy::default())) // replays what is safe to replay
+//!     .layer(SignLayer::new(credentials))             // signs every attempt afresh
+//!     .layer(TypedErrorLayer::new())                  // Timeout's boxed errors typed again
+//!     .layer(TimeoutLayer::new(Duration::from_secs(10))) // each attempt, its body included
+//!     .layer(EnvelopeLayer::new())                    // Response.Error becomes Err(Error)
+//!     .service(transport);
+//!
+//! let request = ActionRequest::new("cvm", "2017-03-12", "DescribeInstances")
+//!     .region("ap-guangzhou")
+//!     .endpoint(emulator.endpoint())
+//!     .params(&json!({ "Limit": 2 }))
+//!     .build()?;
+//! // The stack is Send: it runs in a task of its own.
+//! let response = tokio::spawn(client.clone().oneshot(request)).await??;
+//! assert!(response.extensions().get::<RequestId>().is_some());
+//! assert_eq!(response.extensions().get::<Attempts>().unwrap().get(), 1);
+//! let body = response.into_body().collect().await?.to_bytes();
+//! let fields: serde_json::Value = tower_tencentcloud::envelope::from_slice(&body)?;
+//! assert_eq!(fields["InstanceSet"].as_array().unwrap().len(), 2);
+//!
+//! // An error envelope is an Err, matched by its code.
+//! let request = ActionRequest::new("cvm", "2017-03-12", "TerminateInstances")
+//!     .region("ap-guangzhou")
+//!     .endpoint(emulator.endpoint())
+//!     .params(&json!({ "InstanceIds": ["ins-00000000"] }))
+//!     .build()?;
+//! match client.oneshot(request).await {
+//!     Err(Error::Api(err)) if err.code() == "InvalidInstanceId.NotFound" => {
+//!         println!("{err}"); // one line: code, message, RequestId
+//!     }
+//!     other => panic!("expected InvalidInstanceId.NotFound, got {other:?}"),
+//! }
+//! # Ok(())
+//! # }
+//! # #[cfg(not(all(feature = "emulator", feature = "retry")))]
+//! # fn main() {}
+//! ```
+//!
+//! # The envelope layer alone
 //!
 //! ```
 //! use bytes::Bytes;
@@ -70,26 +142,42 @@
 
 #![warn(missing_docs)]
 #![deny(unsafe_code)]
+#![deny(unreachable_pub)]
+
+#[macro_use]
+mod macros;
 
 pub mod action;
 mod code;
+#[cfg(feature = "sign")]
+mod date;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod envelope;
 mod error;
+mod escape;
+#[cfg(feature = "ratelimit")]
 pub mod ratelimit;
 mod request_id;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
+#[cfg(feature = "retry")]
 pub mod retry;
+mod retry_class;
+mod retry_stopped;
+#[cfg(feature = "sign")]
 pub mod sign;
+#[cfg(feature = "sse")]
 pub mod sse;
 mod text;
+pub mod typed_error;
 
-pub use code::{Category, Code, RetryClass};
+pub use code::{Category, Code};
 pub use envelope::{Envelope, EnvelopeBody, EnvelopeLayer};
 pub use error::{
     ApiError, BODY_PREFIX_LEN, BodyError, BodyTooLarge, BoxError, DecodeError, DecodeErrorKind,
-    Error, EventTooLarge, NotEnvelope, TransportError,
+    Error, LayerError, NotEnvelope, TransportError,
 };
 pub use request_id::RequestId;
+pub use retry_class::RetryClass;
+pub use retry_stopped::{RetryStopped, StopReason};

@@ -1,6 +1,5 @@
 //! The RequestId of an API call.
 
-use std::fmt;
 use std::sync::Arc;
 
 use http::HeaderMap;
@@ -50,47 +49,7 @@ impl RequestId {
     }
 }
 
-impl fmt::Display for RequestId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Debug for RequestId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-
-impl AsRef<str> for RequestId {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl PartialEq<str> for RequestId {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl PartialEq<&str> for RequestId {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-impl From<&str> for RequestId {
-    fn from(id: &str) -> Self {
-        Self(Text::from(id))
-    }
-}
-
-impl From<String> for RequestId {
-    fn from(id: String) -> Self {
-        Self::new(id)
-    }
-}
+impl_text_newtype!(RequestId);
 
 #[cfg(test)]
 mod tests {

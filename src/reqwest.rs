@@ -28,8 +28,9 @@
 //! ```
 //!
 //! Errors are [`reqwest::Error`]s; [`EnvelopeLayer`](crate::EnvelopeLayer)
-//! keeps them as the `source()` of [`Error::Transport`](crate::Error::Transport)
-//! and [`Error::Body`](crate::Error::Body).
+//! keeps them as the causes of [`Error::Transport`](crate::Error::Transport)
+//! and [`Error::Body`](crate::Error::Body) (`get_ref()`), named in their
+//! `Display`.
 
 use std::fmt;
 use std::future::Future;

@@ -146,6 +146,12 @@ async fn usage_errors_exit_with_2_and_say_why() {
             "not a probability",
         ),
         (&["--listen"][..], true, "--listen needs a value"),
+        (
+            &["--listen", "no-port-here"][..],
+            true,
+            "--listen \"no-port-here\": not HOST:PORT",
+        ),
+        (&["--log-capacity", "-1"][..], true, "--log-capacity \"-1\""),
         (&["--colour", "red"][..], true, "unknown flag \"--colour\""),
         (&[][..], false, "TENCENTCLOUD_SECRET_ID"),
     ] {
@@ -163,4 +169,107 @@ async fn usage_errors_exit_with_2_and_say_why() {
         assert!(stderr.contains("usage: emulator"), "{args:?}: {stderr}");
         assert!(!stderr.contains(SECRET_KEY), "{stderr}");
     }
+}
+
+/// Starts the binary with `args` and the test's credentials; returns the
+/// child and the URL it printed first.
+async fn start(args: &[&str]) -> (tokio::process::Child, Lines<BufReader<ChildStdout>>, String) {
+    let mut child = Command::new(emulator_binary())
+        .args(args)
+        .env("TENCENTCLOUD_SECRET_ID", SECRET_ID)
+        .env("TENCENTCLOUD_SECRET_KEY", SECRET_KEY)
+        .env_remove("TENCENTCLOUD_SESSION_TOKEN")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = next_line(&mut lines).await;
+    (child, lines, url)
+}
+
+#[tokio::test]
+async fn listens_on_a_host_name_such_as_localhost() {
+    let (mut child, mut lines, url) = start(&["--listen", "localhost:0"]).await;
+    assert!(
+        url.starts_with("http://127.0.0.1:"),
+        "localhost's IPv4 address: {url}"
+    );
+    let client = ServiceBuilder::new()
+        .layer(SignLayer::new(Credentials::new(SECRET_ID, SECRET_KEY)))
+        .layer(EnvelopeLayer::new())
+        .service(Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>());
+    let request = ActionRequest::new("cvm", "2017-03-12", "DescribeZones")
+        .region("ap-guangzhou")
+        .endpoint(url.as_str())
+        .build()
+        .unwrap();
+    let response = client.oneshot(request).await.unwrap();
+    let id = response
+        .extensions()
+        .get::<RequestId>()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        next_line(&mut lines).await,
+        format!("{id} {SECRET_ID} DescribeZones success")
+    );
+    child.kill().await.unwrap();
+}
+
+/// The resident memory of a process, from /proc.
+#[cfg(target_os = "linux")]
+fn resident_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/PID/status")
+}
+
+/// Large unsigned posts, refused but logged: the process keeps what the
+/// log's bound allows, not every body (which grew it by 9 MiB a post).
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn memory_stays_flat_under_large_posts() {
+    const WARM_UP: usize = 4;
+    const POSTS: usize = 30;
+    const SIZE: usize = 9 << 20;
+    const LOG_MIB: u64 = 16;
+    // Headroom for the allocator and hyper's buffers, well below the
+    // 270 MiB the posts add up to.
+    const MARGIN_KIB: u64 = 96 * 1024;
+    let (mut child, mut lines, url) = start(&["--log-params-mib", &LOG_MIB.to_string()]).await;
+    let pid = child.id().unwrap();
+    let transport = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let body = Bytes::from(vec![b' '; SIZE]);
+    let mut rss_after_warm_up = 0;
+    for index in 0..WARM_UP + POSTS {
+        let request = http::Request::post(url.as_str())
+            .header("content-type", "application/json")
+            .header("x-tc-action", "DescribeZones")
+            .body(Full::new(body.clone()))
+            .unwrap();
+        let response = transport.request(request).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let line = next_line(&mut lines).await;
+        assert!(
+            line.ends_with("DescribeZones error MissingParameter"),
+            "{line}"
+        );
+        if index + 1 == WARM_UP {
+            rss_after_warm_up = resident_kib(pid);
+        }
+    }
+    let rss_at_end = resident_kib(pid);
+    eprintln!(
+        "emulator_cli: resident {rss_after_warm_up} KiB after {WARM_UP} posts of {SIZE} bytes, \
+         {rss_at_end} KiB after {POSTS} more"
+    );
+    assert!(
+        rss_at_end <= rss_after_warm_up + MARGIN_KIB,
+        "resident memory grew from {rss_after_warm_up} KiB to {rss_at_end} KiB"
+    );
+    child.kill().await.unwrap();
 }

@@ -4,10 +4,11 @@
 //! emulator (tests/python/emulator_calls.py).
 //!
 //! The interpreter is `$TENCENTCLOUD_TEST_PYTHON`, or else `.venv/bin/python`
-//! in the crate; `.ci/python-setup` creates that venv.
+//! in the crate, which the test makes itself (`.ci/python-setup`, under a
+//! file lock) when it is missing.
 
-#[path = "support/python.rs"]
-mod python;
+#[path = "support/sdk.rs"]
+mod sdk;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -30,7 +31,7 @@ async fn run_sdk(emulator: &Emulator, calls: Vec<Value>) -> Vec<Value> {
     tokio::task::spawn_blocking(move || {
         let script =
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/emulator_calls.py");
-        let mut child = Command::new(python::python())
+        let mut child = Command::new(sdk::python())
             .arg(script)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -156,5 +157,152 @@ async fn the_python_sdk_calls_the_emulator() {
             log.find(request_id).unwrap().outcome(),
             &Outcome::Error("RequestLimitExceeded".into())
         );
+    }
+}
+
+/// A cvm call with the SDK's `reqMethod` and `signMethod`.
+fn cvm_call_as(
+    action: &str,
+    params: Value,
+    secret_key: &str,
+    method: &str,
+    sign_method: &str,
+) -> Value {
+    let mut call = cvm_call(action, params, secret_key);
+    call["method"] = json!(method);
+    call["sign_method"] = json!(sign_method);
+    call
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_sdk_calls_the_emulator_with_get_and_the_older_signatures() {
+    let emulator = Emulator::builder()
+        .credentials(Credentials::new(SECRET_ID, SECRET_KEY))
+        .instances(12)
+        .start()
+        .await
+        .unwrap();
+    let filtered = json!({
+        "Filters": [{"Name": "zone", "Values": ["ap-guangzhou-3", "ap-guangzhou-4"]}],
+        "Limit": 100,
+    });
+    let run_dry = json!({
+        "ImageId": "img-python",
+        "Placement": {"Zone": "ap-guangzhou-3"},
+        "InstanceCount": 2,
+        "DryRun": true,
+    });
+    let calls = vec![
+        // The reference: TC3 with a JSON body.
+        cvm_call_as(
+            "DescribeInstances",
+            filtered.clone(),
+            SECRET_KEY,
+            "POST",
+            "TC3-HMAC-SHA256",
+        ),
+        cvm_call_as(
+            "DescribeInstances",
+            filtered.clone(),
+            SECRET_KEY,
+            "GET",
+            "TC3-HMAC-SHA256",
+        ),
+        cvm_call_as(
+            "DescribeInstances",
+            filtered.clone(),
+            SECRET_KEY,
+            "POST",
+            "HmacSHA1",
+        ),
+        cvm_call_as(
+            "DescribeInstances",
+            filtered.clone(),
+            SECRET_KEY,
+            "POST",
+            "HmacSHA256",
+        ),
+        cvm_call_as(
+            "DescribeInstances",
+            filtered.clone(),
+            SECRET_KEY,
+            "GET",
+            "HmacSHA1",
+        ),
+        cvm_call_as(
+            "DescribeInstances",
+            filtered,
+            SECRET_KEY,
+            "GET",
+            "HmacSHA256",
+        ),
+        // Numbers and booleans come as text in a query; nested objects flattened.
+        cvm_call_as(
+            "RunInstances",
+            run_dry,
+            SECRET_KEY,
+            "GET",
+            "TC3-HMAC-SHA256",
+        ),
+        // A wrong key, in every way of signing.
+        cvm_call_as(
+            "DescribeZones",
+            json!({}),
+            "not-the-key",
+            "GET",
+            "TC3-HMAC-SHA256",
+        ),
+        cvm_call_as(
+            "DescribeZones",
+            json!({}),
+            "not-the-key",
+            "POST",
+            "HmacSHA1",
+        ),
+        cvm_call_as(
+            "DescribeZones",
+            json!({}),
+            "not-the-key",
+            "GET",
+            "HmacSHA256",
+        ),
+    ];
+    let results = run_sdk(&emulator, calls).await;
+    let log = emulator.log();
+
+    let reference = &results[0]["response"];
+    let total = reference["TotalCount"].as_u64().expect("a TotalCount");
+    assert!(
+        total > 0 && total < 12,
+        "the filter selects some: {}",
+        results[0]
+    );
+    for (index, how) in [
+        "GET, TC3",
+        "POST, HmacSHA1",
+        "POST, HmacSHA256",
+        "GET, HmacSHA1",
+        "GET, HmacSHA256",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let result = &results[index + 1];
+        let response = &result["response"];
+        assert_eq!(response["TotalCount"], total, "{how}: {result}");
+        assert_eq!(
+            response["InstanceSet"], reference["InstanceSet"],
+            "{how}: the same instances"
+        );
+        let entry = log.find(response["RequestId"].as_str().unwrap()).unwrap();
+        assert_eq!(entry.outcome(), &Outcome::Success, "{how}");
+        assert_eq!(entry.action(), Some("DescribeInstances"), "{how}");
+        assert_eq!(entry.secret_id(), Some(SECRET_ID), "{how}");
+    }
+    assert_eq!(results[6]["code"], "DryRunOperation", "{}", results[6]);
+    for result in &results[7..] {
+        assert_eq!(result["code"], "AuthFailure.SignatureFailure", "{result}");
+        let entry = log.find(result["request_id"].as_str().unwrap()).unwrap();
+        assert_eq!(entry.secret_id(), Some(SECRET_ID));
     }
 }

@@ -15,6 +15,7 @@ use tokio::time::Instant;
 use tower::retry::RetryLayer;
 use tower::{Service, ServiceBuilder, ServiceExt};
 use tower_tencentcloud::action::ActionRequest;
+use tower_tencentcloud::action::Deadline;
 use tower_tencentcloud::emulator::{Emulator, Outcome};
 use tower_tencentcloud::ratelimit::{AdaptiveRateLimitLayer, RateKey};
 use tower_tencentcloud::retry::{Deadline, RetryBudget, RetryPolicy};

@@ -12,7 +12,8 @@ use tokio::time::Instant;
 use tower::retry::RetryLayer;
 use tower::util::BoxCloneService;
 use tower::{ServiceBuilder, ServiceExt};
-use tower_tencentcloud::retry::{Attempts, Deadline, Idempotent, RetryBudget, RetryPolicy};
+use tower_tencentcloud::action::Deadline;
+use tower_tencentcloud::retry::{Attempts, Idempotent, RetryBudget, RetryPolicy};
 use tower_tencentcloud::{EnvelopeBody, EnvelopeLayer, Error, RequestId, RetryClass};
 
 type Stack = BoxCloneService<Request<String>, Response<EnvelopeBody<String>>, Error>;

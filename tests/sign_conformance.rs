@@ -3,11 +3,12 @@
 //!
 //! Every vector is built by the SDK itself (tests/python/sign_vectors.py);
 //! no expected value is written down here. The interpreter is
-//! `$TENCENTCLOUD_TEST_PYTHON`, or else `.venv/bin/python` in the crate;
-//! `.ci/python-setup` creates that venv.
+//! `$TENCENTCLOUD_TEST_PYTHON`, or else `.venv/bin/python` in the crate,
+//! which the test makes itself (`.ci/python-setup`, under a file lock) when
+//! it is missing.
 
-#[path = "support/python.rs"]
-mod python;
+#[path = "support/sdk.rs"]
+mod sdk;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -18,6 +19,7 @@ use http::{HeaderMap, Method, Request};
 use http_body_util::Full;
 use serde_json::{Value, json};
 use tower_tencentcloud::action::ActionRequest;
+use tower_tencentcloud::sign::verify::{SignatureMethod, Verifier, VerifyErrorKind};
 use tower_tencentcloud::sign::{Credentials, ServiceName, SignableBody, sign_request};
 
 /// How the request's body comes about.
@@ -28,6 +30,9 @@ enum Payload {
     SdkJson(Value),
     /// A GET whose params the SDK puts in the query string.
     SdkQuery(Value),
+    /// A GET whose query our [`ActionRequest::get`] builds; the SDK signs our
+    /// exact query.
+    BuilderGet(Value),
     /// An `application/octet-stream` body, as the SDK's `call_octet_stream` sends.
     Octet(Vec<u8>),
 }
@@ -233,6 +238,33 @@ fn vectors() -> Vec<Vector> {
             unsigned_payload: true,
             ..vector("octet-stream, unsigned payload", Payload::Octet(all_bytes))
         },
+        vector("builder GET, no params", Payload::BuilderGet(json!({}))),
+        vector(
+            "builder GET, flat params",
+            Payload::BuilderGet(json!({"Limit": 20, "Offset": 0})),
+        ),
+        Vector {
+            token: Some("tok"),
+            language: Some("en-US"),
+            ..vector(
+                "builder GET, nested lists, unicode and reserved characters",
+                Payload::BuilderGet(json!({
+                    "Filters": [
+                        {"Name": "zone", "Values": ["ap-guangzhou-3", "中 文&=+/?#%~*'()"]},
+                        {"Name": "instance-name", "Values": ["a b", "c.d_e-f"]},
+                    ],
+                    "InstanceIds": ["ins-1", "ins-2"],
+                    "Limit": 20,
+                })),
+            )
+        },
+        Vector {
+            host: "127.0.0.1:8080",
+            ..vector(
+                "builder GET, IP endpoint with port",
+                Payload::BuilderGet(json!({"Limit": 1})),
+            )
+        },
         Vector {
             unsigned_payload: true,
             token: Some("tok"),
@@ -246,7 +278,7 @@ fn vectors() -> Vec<Vector> {
 
 /// Our request for `vector`, and the vector as the Python script reads it.
 fn our_request(vector: &Vector) -> Request<Full<Bytes>> {
-    let Payload::Builder(params) = &vector.payload else {
+    let (Payload::Builder(params) | Payload::BuilderGet(params)) = &vector.payload else {
         panic!("{}: not a builder vector", vector.name);
     };
     let scheme = if vector.host.starts_with("127.") {
@@ -262,6 +294,9 @@ fn our_request(vector: &Vector) -> Request<Full<Bytes>> {
     }
     if let Some(language) = vector.language {
         builder = builder.language(language);
+    }
+    if matches!(vector.payload, Payload::BuilderGet(_)) {
+        builder = builder.get();
     }
     let mut request = builder.build().expect(vector.name);
     if vector.unsigned_payload {
@@ -284,7 +319,11 @@ fn python_input(vector: &Vector, request: Option<&Request<Full<Bytes>>>) -> Valu
         "region": vector.region,
         "language": vector.language,
         "host": vector.host,
-        "method": if matches!(vector.payload, Payload::SdkQuery(_)) { "GET" } else { "POST" },
+        "method": if matches!(vector.payload, Payload::SdkQuery(_) | Payload::BuilderGet(_)) {
+            "GET"
+        } else {
+            "POST"
+        },
         "unsigned_payload": vector.unsigned_payload,
     });
     let (key, value) = match &vector.payload {
@@ -294,6 +333,11 @@ fn python_input(vector: &Vector, request: Option<&Request<Full<Bytes>>>) -> Valu
             ("json_body", Value::String(body))
         }
         Payload::SdkJson(params) | Payload::SdkQuery(params) => ("params", params.clone()),
+        Payload::BuilderGet(params) => {
+            let request = request.expect("builder vectors have a request");
+            input["get_query"] = json!(request.uri().query().unwrap_or(""));
+            ("params", params.clone())
+        }
         Payload::Octet(bytes) => ("octet_hex", Value::String(hex::encode(bytes))),
     };
     input[key] = value;
@@ -318,7 +362,7 @@ impl SdkRequest {
 
 fn run_sdk(inputs: &[Value]) -> Vec<SdkRequest> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/sign_vectors.py");
-    let mut child = Command::new(python::python())
+    let mut child = Command::new(sdk::python())
         .arg(script)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -393,7 +437,10 @@ fn signatures_match_the_python_sdk() {
     );
     let requests: Vec<_> = vectors
         .iter()
-        .map(|vector| matches!(vector.payload, Payload::Builder(_)).then(|| our_request(vector)))
+        .map(|vector| {
+            matches!(vector.payload, Payload::Builder(_) | Payload::BuilderGet(_))
+                .then(|| our_request(vector))
+        })
         .collect();
     let inputs: Vec<_> = vectors
         .iter()
@@ -410,6 +457,12 @@ fn signatures_match_the_python_sdk() {
             request.body().payload().as_ref(),
             sdk.body.as_slice(),
             "{}: the SDK signed other bytes than we send",
+            vector.name
+        );
+        assert_eq!(
+            request.uri().query().unwrap_or(""),
+            sdk.query,
+            "{}: the SDK signed another query than we send",
             vector.name
         );
         for name in ["authorization", "x-tc-timestamp", "x-tc-token", "host"] {
@@ -477,6 +530,158 @@ fn action_requests_carry_the_sdk_headers_and_params() {
             ours, theirs,
             "{}: the params mean something else",
             vector.name
+        );
+    }
+}
+
+#[test]
+fn get_queries_are_the_ones_the_sdk_builds() {
+    let vectors: Vec<_> = vectors()
+        .into_iter()
+        .filter(|vector| matches!(vector.payload, Payload::BuilderGet(_)))
+        .collect();
+    assert!(vectors.len() >= 3);
+    let inputs: Vec<_> = vectors
+        .iter()
+        .map(|vector| {
+            let Payload::BuilderGet(params) = &vector.payload else {
+                unreachable!()
+            };
+            // The SDK flattens and encodes the params itself.
+            let sdk_vector = Vector {
+                payload: Payload::SdkQuery(params.clone()),
+                ..*vector
+            };
+            python_input(&sdk_vector, None)
+        })
+        .collect();
+    let sdk_requests = run_sdk(&inputs);
+    for (vector, sdk) in vectors.iter().zip(&sdk_requests) {
+        let request = our_request(vector);
+        assert_eq!(request.method(), Method::GET, "{}", vector.name);
+        assert_eq!(
+            request.uri().query().unwrap_or(""),
+            sdk.query,
+            "{}: the query",
+            vector.name
+        );
+        assert_eq!(
+            header(request.headers(), "content-type"),
+            sdk.header("content-type"),
+            "{}",
+            vector.name
+        );
+        assert!(
+            request.body().payload().as_ref().is_empty(),
+            "{}",
+            vector.name
+        );
+    }
+}
+
+/// The request exactly as the SDK sends it: its method, query, headers and
+/// body, to `host`.
+fn sdk_request(vector: &Vector, method: &str, sdk: &SdkRequest) -> Request<Bytes> {
+    let path = if sdk.query.is_empty() {
+        "/".to_owned()
+    } else {
+        format!("/?{}", sdk.query)
+    };
+    let mut request = Request::builder()
+        .method(method)
+        .uri(format!("https://{}{path}", vector.host));
+    for (name, value) in &sdk.headers {
+        request = request.header(name.as_str(), value.as_str().unwrap());
+    }
+    // The HTTP client adds it where the SDK did not.
+    if sdk.header("host").is_none() {
+        request = request.header("host", vector.host);
+    }
+    request.body(Bytes::from(sdk.body.clone())).unwrap()
+}
+
+#[test]
+fn the_verifier_accepts_what_the_sdk_signs_and_nothing_else() {
+    let mut cases: Vec<(Vector, Option<&str>)> = vectors()
+        .into_iter()
+        .map(|vector| {
+            let payload = match vector.payload {
+                // The SDK serializes builder params itself here.
+                Payload::Builder(params) => Payload::SdkJson(params),
+                Payload::BuilderGet(params) => Payload::SdkQuery(params),
+                payload => payload,
+            };
+            (Vector { payload, ..vector }, None)
+        })
+        .collect();
+    for sign_method in ["HmacSHA1", "HmacSHA256"] {
+        let params = json!({"Filters": [{"Name": "zone", "Values": ["a b", "中&="]}], "Limit": 2});
+        cases.push((
+            vector("v1 POST", Payload::SdkJson(params.clone())),
+            Some(sign_method),
+        ));
+        cases.push((
+            Vector {
+                token: Some("tok"),
+                host: "127.0.0.1:8080",
+                ..vector("v1 GET, token, IP endpoint", Payload::SdkQuery(params))
+            },
+            Some(sign_method),
+        ));
+    }
+    let inputs: Vec<_> = cases
+        .iter()
+        .map(|(vector, sign_method)| {
+            let mut input = python_input(vector, None);
+            input["sign_method"] = json!(sign_method);
+            input
+        })
+        .collect();
+    let sdk_requests = run_sdk(&inputs);
+
+    for ((vector, sign_method), sdk) in cases.iter().zip(&sdk_requests) {
+        let name = format!("{} ({})", vector.name, sign_method.unwrap_or("TC3"));
+        let method = if matches!(vector.payload, Payload::SdkQuery(_)) {
+            "GET"
+        } else {
+            "POST"
+        };
+        let (head, body) = sdk_request(vector, method, sdk).into_parts();
+
+        let verified = Verifier::new(credentials(vector))
+            .verify(&head, &body, vector.timestamp + 60)
+            .unwrap_or_else(|err| panic!("{name}: {err}"));
+        assert_eq!(verified.secret_id(), vector.secret_id, "{name}");
+        assert_eq!(verified.timestamp(), vector.timestamp, "{name}");
+        let expected_method = match sign_method {
+            None => SignatureMethod::Tc3HmacSha256,
+            Some("HmacSHA1") => SignatureMethod::HmacSha1,
+            Some(_) => SignatureMethod::HmacSha256,
+        };
+        assert_eq!(verified.method(), expected_method, "{name}");
+        let service = sign_method.is_none().then_some(vector.service);
+        assert_eq!(verified.service(), service, "{name}");
+
+        let wrong_key = Credentials::new(vector.secret_id, "not-the-key");
+        let wrong_key = match vector.token {
+            Some(token) => wrong_key.with_session_token(token),
+            None => wrong_key,
+        };
+        let err = Verifier::new(wrong_key)
+            .verify(&head, &body, vector.timestamp)
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            VerifyErrorKind::SignatureFailure,
+            "{name}: {err}"
+        );
+        let err = Verifier::new(credentials(vector))
+            .verify(&head, &body, vector.timestamp + 301)
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            VerifyErrorKind::SignatureExpired,
+            "{name}: {err}"
         );
     }
 }

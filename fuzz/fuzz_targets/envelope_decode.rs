@@ -6,7 +6,11 @@
 //!   the block scanner lets through by design: serde_json judges
 //!   `neutralize_payload_scalars(body)`, the body with each of them
 //!   replaced by `0` and blanks (the same source file as the crate's
-//!   differential tests use), while `decode` reads `body` itself.
+//!   differential tests use), while `decode` reads `body` itself. A scalar
+//!   there is a run of the bytes literals and numbers are made of
+//!   (`0-9 + - . E a e f l n r s t u`); any other byte outside strings,
+//!   DEL or `@` among them, is left for serde_json to refuse, and `decode`
+//!   must refuse it too.
 //! - Depth: serde_json refuses nesting deeper than its recursion limit
 //!   (128), the scanner accepts any depth. When serde_json's error is the
 //!   recursion limit (its message contains "recursion limit exceeded"),

@@ -11,15 +11,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, DATE};
-use http::{HeaderMap, HeaderValue, Response, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 use tower::{ServiceBuilder, ServiceExt};
-use tower_tencentcloud::envelope::decode;
 use tower_tencentcloud::action::ActionRequest;
-use tower_tencentcloud::sign::{Clock, Credentials, SignLayer};
 use tower_tencentcloud::action::header::X_TC_REQUESTID;
+use tower_tencentcloud::envelope::decode;
+use tower_tencentcloud::sign::{Clock, Credentials, SignLayer};
 use tower_tencentcloud::{BODY_PREFIX_LEN, EnvelopeLayer, Error, RequestId};
 use tower_tencentcloud_fuzz::{ChunkedBody, ready_now};
 
@@ -48,7 +48,7 @@ const SIGNATURE_EXPIRE: &[u8] = br#"{"Response":{"Error":{"Code":"AuthFailure.Si
 const LOCAL_NOW: Duration = Duration::from_secs(1_700_000_000);
 
 /// Only values a transport could deliver: others never reach a layer.
-fn insert(headers: &mut HeaderMap, name: &'static str, value: Option<&[u8]>) {
+fn insert(headers: &mut HeaderMap, name: HeaderName, value: Option<&[u8]>) {
     if let Some(value) = value.and_then(|v| HeaderValue::from_bytes(v).ok()) {
         headers.insert(name, value);
     }
@@ -69,10 +69,10 @@ fuzz_target!(|answer: Answer<'_>| {
         return;
     };
     let mut headers = HeaderMap::new();
-    insert(&mut headers, CONTENT_TYPE.as_str(), answer.content_type);
+    insert(&mut headers, CONTENT_TYPE, answer.content_type);
     insert(&mut headers, X_TC_REQUESTID, answer.request_id);
-    insert(&mut headers, DATE.as_str(), answer.date);
-    insert(&mut headers, CONTENT_LENGTH.as_str(), answer.content_length);
+    insert(&mut headers, DATE, answer.date);
+    insert(&mut headers, CONTENT_LENGTH, answer.content_length);
     let body = match answer.body {
         Body::Bytes(bytes) => bytes,
         Body::SignatureExpire => SIGNATURE_EXPIRE,

@@ -13,9 +13,9 @@ use http_body_util::{BodyExt, Full};
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 use tower::{ServiceBuilder, ServiceExt};
-use tower_tencentcloud::sse::SseLayer;
 use tower_tencentcloud::EnvelopeLayer;
 use tower_tencentcloud::action::header::X_TC_REQUESTID;
+use tower_tencentcloud::sse::SseLayer;
 use tower_tencentcloud_fuzz::{ChunkedBody, ready_now};
 
 #[derive(Arbitrary, Debug)]

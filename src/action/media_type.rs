@@ -5,6 +5,10 @@ use http::header::CONTENT_TYPE;
 
 const EVENT_STREAM: &[u8] = b"text/event-stream";
 
+/// The Content-Type of form-encoded parameters, exactly as the official SDKs
+/// send it with a GET (the signature covers it).
+pub(crate) const FORM_URLENCODED: &str = "application/x-www-form-urlencoded";
+
 /// Media types whose bodies are passed through unread.
 const STREAMING: &[&[u8]] = &[EVENT_STREAM, b"application/octet-stream"];
 
@@ -38,6 +42,7 @@ pub(crate) fn is_streaming(headers: &HeaderMap) -> bool {
 
 /// `true` when the Content-Type is `text/event-stream`, whatever its
 /// parameters and case.
+#[cfg(feature = "sse")]
 pub(crate) fn is_event_stream(headers: &HeaderMap) -> bool {
     names_any(headers, &[EVENT_STREAM])
 }

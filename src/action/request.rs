@@ -11,6 +11,9 @@ use serde::Serialize;
 
 use super::ServiceName;
 use super::header::{X_TC_ACTION, X_TC_LANGUAGE, X_TC_REGION, X_TC_VERSION};
+use super::media_type::FORM_URLENCODED;
+use super::query;
+use crate::escape::EscapeControl;
 
 /// The domain under which every service has its endpoint `{service}.{domain}`.
 pub const DEFAULT_ROOT_DOMAIN: &str = "tencentcloudapi.com";
@@ -20,7 +23,8 @@ pub const DEFAULT_ROOT_DOMAIN: &str = "tencentcloudapi.com";
 const APPLICATION_JSON: &str = "application/json";
 
 /// Builds the request of one API action: `POST /` with the action's
-/// parameters as a JSON body and the `X-TC-*` headers that name it.
+/// parameters as a JSON body and the `X-TC-*` headers that name it; or,
+/// with [`get`](Self::get), `GET /?{parameters}`.
 ///
 /// The request goes to `https://{service}.tencentcloudapi.com` unless
 /// [`endpoint`](Self::endpoint) says otherwise. It carries the `Host`
@@ -60,6 +64,7 @@ pub struct ActionRequest {
     language: Option<String>,
     endpoint: Option<String>,
     params: Result<Vec<u8>, ActionRequestError>,
+    get: bool,
 }
 
 impl ActionRequest {
@@ -78,7 +83,39 @@ impl ActionRequest {
             language: None,
             endpoint: None,
             params: Ok(b"{}".to_vec()),
+            get: false,
         }
+    }
+
+    /// Sends a `GET` with the parameters in the query string, as the
+    /// official SDKs do with `reqMethod: "GET"`: flattened
+    /// (`Filters.0.Values.1=...`, object keys in sorted order), form-encoded
+    /// as Python's `urlencode` writes them, with `Content-Type:
+    /// application/x-www-form-urlencoded` and an empty body. Booleans are
+    /// `true`/`false` and nulls are left out. The signature covers the query.
+    ///
+    /// The API takes a GET only for actions with small, flat parameters;
+    /// a URL is limited in length where a body is not.
+    ///
+    /// ```
+    /// use tower_tencentcloud::action::ActionRequest;
+    ///
+    /// let request = ActionRequest::new("cvm", "2017-03-12", "DescribeInstances")
+    ///     .params(&serde_json::json!({"Limit": 10, "InstanceIds": ["ins-1", "ins-2"]}))
+    ///     .get()
+    ///     .build()?;
+    /// assert_eq!(request.method(), "GET");
+    /// assert_eq!(
+    ///     request.uri(),
+    ///     "https://cvm.tencentcloudapi.com/?InstanceIds.0=ins-1&InstanceIds.1=ins-2&Limit=10"
+    /// );
+    /// assert_eq!(request.headers()["content-type"], "application/x-www-form-urlencoded");
+    /// assert_eq!(http_body::Body::size_hint(request.body()).exact(), Some(0));
+    /// # Ok::<_, tower_tencentcloud::action::ActionRequestError>(())
+    /// ```
+    pub fn get(mut self) -> Self {
+        self.get = true;
+        self
     }
 
     /// The region (`ap-guangzhou`), sent as `X-TC-Region`; actions that are
@@ -147,12 +184,27 @@ impl ActionRequest {
             .map(|authority| authority.as_str())
             .unwrap_or_default();
         let host = header_value(HOST, host)?;
-        let mut request = Request::new(Full::new(Bytes::from(self.params?)));
-        *request.method_mut() = Method::POST;
+        let params = self.params?;
+        let (method, uri, body, content_type) = if self.get {
+            let params: serde_json::Value = serde_json::from_slice(&params).map_err(|err| {
+                ActionRequestError::new(ActionRequestErrorKind::Params, err.to_string())
+            })?;
+            let query = query::encode(&params);
+            let uri = if query.is_empty() {
+                uri
+            } else {
+                with_query(uri, &query)?
+            };
+            (Method::GET, uri, Bytes::new(), FORM_URLENCODED)
+        } else {
+            (Method::POST, uri, Bytes::from(params), APPLICATION_JSON)
+        };
+        let mut request = Request::new(Full::new(body));
+        *request.method_mut() = method;
         *request.uri_mut() = uri;
         let headers = request.headers_mut();
         headers.insert(HOST, host);
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(APPLICATION_JSON));
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         headers.insert(X_TC_ACTION, header_value(X_TC_ACTION, &self.action)?);
         headers.insert(X_TC_VERSION, header_value(X_TC_VERSION, &self.version)?);
         if let Some(region) = &self.region {
@@ -208,6 +260,23 @@ fn endpoint_uri(endpoint: &str) -> Result<Uri, ActionRequestError> {
         .map_err(|_| invalid("not a URI"))
 }
 
+/// `uri` (whose path is `/`) with the query `query`.
+fn with_query(uri: Uri, query: &str) -> Result<Uri, ActionRequestError> {
+    let mut parts = uri.into_parts();
+    parts.path_and_query = Some(format!("/?{query}").parse().map_err(|_| {
+        ActionRequestError::new(
+            ActionRequestErrorKind::Params,
+            "the parameters make no valid query string",
+        )
+    })?);
+    Uri::from_parts(parts).map_err(|_| {
+        ActionRequestError::new(
+            ActionRequestErrorKind::Params,
+            "the parameters make no valid query string",
+        )
+    })
+}
+
 fn header_value(name: HeaderName, value: &str) -> Result<HeaderValue, ActionRequestError> {
     HeaderValue::from_str(value).map_err(|_| {
         ActionRequestError::new(
@@ -233,6 +302,7 @@ impl fmt::Debug for ActionRequest {
             .field("language", &self.language)
             .field("endpoint", &self.endpoint)
             .field("params", &params)
+            .field("get", &self.get)
             .finish()
     }
 }
@@ -266,7 +336,8 @@ impl fmt::Display for ActionRequestError {
             ActionRequestErrorKind::Header => "invalid header",
             ActionRequestErrorKind::Params => "invalid parameters",
         };
-        write!(f, "{what}: {}", self.detail)
+        // The detail may quote the caller's input (an endpoint, a serde message).
+        write!(f, "{what}: {}", EscapeControl(&self.detail))
     }
 }
 

@@ -1,216 +1,190 @@
-//! TC3-HMAC-SHA256 verification, with the signer's own computation.
+//! Who signed a call and what it names, through the signer's public
+//! verifier ([`crate::sign::verify`]).
+//!
+//! A call names its action in one of two ways: TC3 puts `X-TC-Action`,
+//! `X-TC-Version` and `X-TC-Region` in headers (the action's parameters in
+//! a JSON body, a form-encoded one, or for a GET in the query); an HmacSHA1 / HmacSHA256
+//! signature puts `Action`, `Version`, `Region` among the form-encoded
+//! parameters, beside the action's own.
 
-use http::header::AUTHORIZATION;
+use http::HeaderName;
+use http::header::{AUTHORIZATION, HOST};
 use http::request::Parts;
 
+use super::params::RawParams;
 use super::reply::ApiFailure;
-use crate::action::header::{X_TC_CONTENT_SHA256, X_TC_TIMESTAMP, X_TC_TOKEN};
-use crate::sign::{
-    ALGORITHM, Credentials, canonical_request, payload_hash, tc3_signature, utc_date,
+use super::{cvm, stream};
+use crate::action::header::{X_TC_ACTION, X_TC_REGION, X_TC_VERSION};
+use crate::sign::Credentials;
+use crate::sign::verify::{
+    self, SignatureMethod, Verified, Verifier, VerifyError, VerifyErrorKind,
 };
 
-/// How far the timestamp of a request may be from the server's clock.
-pub(crate) const MAX_SKEW_SECONDS: u64 = 300;
+/// The parameters an HmacSHA1 / HmacSHA256 call carries beside the
+/// action's own.
+const COMMON_PARAMS: &[&str] = &[
+    "Action",
+    "Version",
+    "Region",
+    "Timestamp",
+    "Nonce",
+    "SecretId",
+    "Signature",
+    "SignatureMethod",
+    "Token",
+    "Language",
+    "RequestClient",
+];
 
-/// Who signed a request, and for which service.
-#[derive(Debug)]
-pub(crate) struct Caller {
-    pub(crate) secret_id: String,
-    pub(crate) service: String,
+/// What a call names, before its signature is checked.
+pub(crate) struct Named {
+    pub(crate) action: Option<String>,
+    pub(crate) version: Option<String>,
+    pub(crate) region: Option<String>,
+    /// The SecretId the call claims, for the log.
+    pub(crate) secret_id: Option<String>,
+    pub(crate) params: RawParams,
 }
 
-/// The parts of an `Authorization` header:
-/// `TC3-HMAC-SHA256 Credential={id}/{date}/{service}/tc3_request, SignedHeaders={a;b}, Signature={hex}`.
-struct Authorization<'a> {
-    secret_id: &'a str,
-    date: &'a str,
-    service: &'a str,
-    signed_headers: &'a str,
-    signature: &'a str,
-}
-
-impl<'a> Authorization<'a> {
-    fn parse(value: &'a str) -> Option<Self> {
-        let rest = value.strip_prefix(ALGORITHM)?.strip_prefix(' ')?;
-        let (mut credential, mut signed_headers, mut signature) = (None, None, None);
-        for part in rest.split(',') {
-            let (key, value) = part.trim().split_once('=')?;
-            match key {
-                "Credential" => credential = Some(value),
-                "SignedHeaders" => signed_headers = Some(value),
-                "Signature" => signature = Some(value),
-                _ => return None,
-            }
+impl Named {
+    /// Reads the action, version, region and parameters of a call, the
+    /// way its signature method puts them.
+    pub(crate) fn read(parts: &Parts, body: &bytes::Bytes) -> Result<Self, ApiFailure> {
+        let form = verify::form_params(parts, body);
+        let v1 = !parts.headers.contains_key(AUTHORIZATION)
+            && form
+                .as_ref()
+                .is_some_and(|form| form.iter().any(|(name, _)| name == "Signature"));
+        if v1 {
+            let form = form.unwrap_or_default();
+            let param = |name: &str| {
+                form.iter()
+                    .find(|(key, _)| key == name)
+                    .map(|(_, value)| value.clone())
+                    .filter(|value| !value.is_empty())
+            };
+            let (action, version, region, secret_id) = (
+                param("Action"),
+                param("Version"),
+                param("Region"),
+                param("SecretId"),
+            );
+            let own = form
+                .into_iter()
+                .filter(|(key, _)| !COMMON_PARAMS.contains(&key.as_str()))
+                .collect();
+            return Ok(Self {
+                action,
+                version,
+                region,
+                secret_id,
+                params: RawParams::Form(own),
+            });
         }
-        let mut scope = credential?.split('/');
-        let (secret_id, date, service, terminator) =
-            (scope.next()?, scope.next()?, scope.next()?, scope.next()?);
-        if terminator != "tc3_request" || scope.next().is_some() || secret_id.is_empty() {
-            return None;
-        }
-        Some(Self {
-            secret_id,
-            date,
-            service,
-            signed_headers: signed_headers?,
-            signature: signature?,
+        // A GET's query, or a form-encoded POST body; else JSON.
+        let params = match form {
+            Some(form) => RawParams::Form(form),
+            None => RawParams::Json(body.clone()),
+        };
+        Ok(Self {
+            action: header(parts, &X_TC_ACTION)?.map(str::to_owned),
+            version: header(parts, &X_TC_VERSION)?.map(str::to_owned),
+            region: header(parts, &X_TC_REGION)?.map(str::to_owned),
+            secret_id: verify::claimed_secret_id(parts).map(str::to_owned),
+            params,
         })
     }
 }
 
-/// The SecretId a request claims, for the log, even when it fails to verify.
-pub(crate) fn claimed_secret_id(parts: &Parts) -> Option<String> {
-    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
-    Authorization::parse(value).map(|authorization| authorization.secret_id.to_owned())
+/// The emulator's verifier: the API's own checks, plus a signature over
+/// the host without its port, which the Node.js SDK makes (see the module
+/// docs of [`emulator`](super)).
+pub(crate) fn verifier(credentials: Vec<Credentials>) -> Verifier<Vec<Credentials>> {
+    Verifier::new(credentials).accept_host_without_port(true)
 }
 
-/// Verifies the signature of a request against `credentials`, as of `now`
-/// (seconds since the Unix epoch on the emulator's clock).
-pub(crate) fn verify(
-    parts: &Parts,
-    body: &[u8],
-    credentials: &[Credentials],
-    now: u64,
-) -> Result<Caller, ApiFailure> {
-    let timestamp = header(parts, X_TC_TIMESTAMP.as_str())?
-        .ok_or_else(|| ApiFailure::missing_parameter("X-TC-Timestamp"))?;
-    let timestamp: u64 = timestamp.parse().map_err(|_| {
-        ApiFailure::invalid_parameter_value("X-TC-Timestamp", "not a Unix timestamp in seconds")
-    })?;
-    let authorization = header(parts, AUTHORIZATION.as_str())?
-        .ok_or_else(|| ApiFailure::missing_parameter("Authorization"))?;
-    let authorization = Authorization::parse(authorization).ok_or_else(|| {
-        ApiFailure::new(
-            "AuthFailure.InvalidAuthorization",
-            "The Authorization header is not in the TC3-HMAC-SHA256 format.",
-        )
-    })?;
-
-    let Some(credentials) = credentials
-        .iter()
-        .find(|credentials| credentials.secret_id() == authorization.secret_id)
-    else {
-        return Err(ApiFailure::new(
-            "AuthFailure.SecretIdNotFound",
-            "The SecretId is not found, please ensure that your SecretId is correct.",
-        ));
+/// The service a verified call is for.
+///
+/// The credential scope names it, unless the SDK made the scope's service
+/// from the first label of an endpoint that is an address (the Node.js SDK
+/// signs for `127` when its endpoint is `127.0.0.1:8080`); HmacSHA1 /
+/// HmacSHA256 signatures name no service, the host does (`cvm.…`). In
+/// those two cases an unknown service is the emulated one that has the
+/// action: the emulator's actions are unique across its services.
+pub(crate) fn service(verified: &Verified, parts: &Parts, action: &str) -> String {
+    let host = parts
+        .headers
+        .get(HOST)
+        .and_then(|host| host.to_str().ok())
+        .or_else(|| parts.uri.authority().map(|authority| authority.as_str()))
+        .unwrap_or("");
+    let first_label = host.split('.').next().unwrap_or("");
+    let named = match verified.service() {
+        Some(service) if verified.method() == SignatureMethod::Tc3HmacSha256 => service,
+        _ => first_label,
     };
-    if timestamp.abs_diff(now) > MAX_SKEW_SECONDS {
-        return Err(ApiFailure::new(
-            "AuthFailure.SignatureExpire",
-            format!(
-                "Signature expired. Timestamp date is {timestamp}, server date is {now}; \
-                 the difference must be within {MAX_SKEW_SECONDS} seconds."
-            ),
-        ));
+    if is_emulated(named) || named != first_label {
+        return named.to_owned();
     }
+    let owner = if cvm::is_action(action) {
+        "cvm"
+    } else if action == stream::ACTION {
+        stream::SERVICE
+    } else {
+        named
+    };
+    owner.to_owned()
+}
 
-    let signature_failure = || {
-        ApiFailure::new(
+fn is_emulated(service: &str) -> bool {
+    service == "cvm" || service == stream::SERVICE
+}
+
+/// The API's answer to a call that failed verification.
+pub(crate) fn failure(err: &VerifyError) -> ApiFailure {
+    let parameter = err.parameter().unwrap_or("");
+    match err.kind() {
+        VerifyErrorKind::MissingParameter => ApiFailure::missing_parameter(parameter),
+        VerifyErrorKind::InvalidParameter => {
+            ApiFailure::invalid_parameter_value(parameter, err.detail())
+        }
+        VerifyErrorKind::InvalidAuthorization => ApiFailure::new(
+            err.code(),
+            "The Authorization header is not in the TC3-HMAC-SHA256 format.",
+        ),
+        VerifyErrorKind::SecretIdNotFound => ApiFailure::new(
+            err.code(),
+            "The SecretId is not found, please ensure that your SecretId is correct.",
+        ),
+        VerifyErrorKind::SignatureExpired => {
+            ApiFailure::new(err.code(), format!("Signature expired: {}.", err.detail()))
+        }
+        VerifyErrorKind::TokenFailure => ApiFailure::new(
+            err.code(),
+            "The token is invalid or does not belong to the SecretId.",
+        ),
+        _ => ApiFailure::new(
             "AuthFailure.SignatureFailure",
             "The provided credentials could not be validated. \
              Please check your signature is correct.",
-        )
-    };
-    // The server dates the scope from the timestamp, not from the client's word.
-    if authorization.date != utc_date(timestamp) {
-        return Err(signature_failure());
+        ),
     }
-    let mut signed_headers = Vec::new();
-    for name in authorization.signed_headers.split(';') {
-        let value = header(parts, name)
-            .map_err(|_| signature_failure())?
-            .ok_or_else(signature_failure)?;
-        signed_headers.push((name, value));
-    }
-    let unsigned_payload = header(parts, X_TC_CONTENT_SHA256.as_str())? == Some("UNSIGNED-PAYLOAD");
-    let canonical_request = canonical_request(
-        parts.method.as_str(),
-        parts.uri.path(),
-        parts.uri.query().unwrap_or(""),
-        signed_headers,
-        &payload_hash(body, unsigned_payload),
-    );
-    let expected = tc3_signature(
-        credentials.secret_key(),
-        timestamp,
-        authorization.service,
-        &canonical_request,
-    );
-    if !constant_time_eq(
-        expected.signature.as_bytes(),
-        authorization.signature.as_bytes(),
-    ) {
-        return Err(signature_failure());
-    }
-
-    if credentials.session_token() != header(parts, X_TC_TOKEN.as_str())?.filter(|t| !t.is_empty())
-    {
-        return Err(ApiFailure::new(
-            "AuthFailure.TokenFailure",
-            "The token is invalid or does not belong to the SecretId.",
-        ));
-    }
-    Ok(Caller {
-        secret_id: authorization.secret_id.to_owned(),
-        service: authorization.service.to_owned(),
-    })
 }
 
-/// A header as text; a value that is not visible ASCII is a bad parameter.
-pub(crate) fn header<'a>(parts: &'a Parts, name: &str) -> Result<Option<&'a str>, ApiFailure> {
+/// A header as text, `None` when absent or empty; a value that is not
+/// visible ASCII is a bad parameter.
+pub(crate) fn header<'a>(
+    parts: &'a Parts,
+    name: &HeaderName,
+) -> Result<Option<&'a str>, ApiFailure> {
     parts
         .headers
         .get(name)
         .map(|value| {
-            value
-                .to_str()
-                .map_err(|_| ApiFailure::invalid_parameter_value(name, "not visible ASCII"))
+            value.to_str().map_err(|_| {
+                ApiFailure::invalid_parameter_value(name.as_str(), "not visible ASCII")
+            })
         })
         .transpose()
-}
-
-/// Compares signatures without revealing, by timing, how much of a guess
-/// was right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0, |diff, (x, y)| diff | (x ^ y)) == 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn authorization_headers_parse_as_the_sdks_write_them() {
-        let header = "TC3-HMAC-SHA256 Credential=AKIDEXAMPLE/2024-05-01/cvm/tc3_request, \
-                      SignedHeaders=content-type;host, Signature=abc123";
-        let parsed = Authorization::parse(header).unwrap();
-        assert_eq!(parsed.secret_id, "AKIDEXAMPLE");
-        assert_eq!(parsed.date, "2024-05-01");
-        assert_eq!(parsed.service, "cvm");
-        assert_eq!(parsed.signed_headers, "content-type;host");
-        assert_eq!(parsed.signature, "abc123");
-    }
-
-    #[test]
-    fn malformed_authorization_headers_are_refused() {
-        for header in [
-            "",
-            "TC3-HMAC-SHA256",
-            "HMAC-SHA1 Credential=A/2024-05-01/cvm/tc3_request, SignedHeaders=host, Signature=x",
-            "TC3-HMAC-SHA256 Credential=A/2024-05-01/cvm, SignedHeaders=host, Signature=x",
-            "TC3-HMAC-SHA256 Credential=A/2024-05-01/cvm/tc3_request, Signature=x",
-            "TC3-HMAC-SHA256 Credential=/2024-05-01/cvm/tc3_request, SignedHeaders=host, Signature=x",
-            "TC3-HMAC-SHA256 Credential=A/2024-05-01/cvm/tc3_request, SignedHeaders=host, Signature=x, Extra=y",
-        ] {
-            assert!(Authorization::parse(header).is_none(), "{header:?}");
-        }
-    }
-
-    #[test]
-    fn constant_time_comparison() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
-    }
+        .map(|value| value.filter(|value| !value.is_empty()))
 }

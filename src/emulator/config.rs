@@ -11,6 +11,13 @@ use crate::sign::Credentials;
 /// The seed of the fleet and the fault draws, unless set.
 const DEFAULT_SEED: u64 = 0x7e4c_e17e_c10d_0003;
 
+/// The entries the log keeps, unless set.
+pub(crate) const DEFAULT_LOG_CAPACITY: usize = 100_000;
+
+/// The bytes of parameters the log keeps, unless set: three of the
+/// largest bodies the API accepts.
+pub(crate) const DEFAULT_LOG_PARAMS_LIMIT: usize = 32 << 20;
+
 /// Configures an [`Emulator`], or an [`EmulatorService`] to call in process.
 ///
 /// | setting | default |
@@ -22,6 +29,8 @@ const DEFAULT_SEED: u64 = 0x7e4c_e17e_c10d_0003;
 /// | [`seed`](Self::seed) | a fixed seed: the same fleet and draws every run |
 /// | [`clock_offset_seconds`](Self::clock_offset_seconds) | 0: the system clock |
 /// | [`event_interval`](Self::event_interval) | 0: stream events as fast as they are read |
+/// | [`log_capacity`](Self::log_capacity) | 100 000 entries |
+/// | [`log_params_limit`](Self::log_params_limit) | 32 MiB of parameters |
 /// | [`addr`](Self::addr) | `127.0.0.1:0`, an ephemeral port |
 ///
 /// ```
@@ -52,6 +61,8 @@ pub struct EmulatorBuilder {
     pub(crate) seed: u64,
     pub(crate) clock_offset_seconds: i64,
     pub(crate) event_interval: Duration,
+    pub(crate) log_capacity: usize,
+    pub(crate) log_params_limit: usize,
     addr: SocketAddr,
 }
 
@@ -67,6 +78,8 @@ impl EmulatorBuilder {
             seed: DEFAULT_SEED,
             clock_offset_seconds: 0,
             event_interval: Duration::ZERO,
+            log_capacity: DEFAULT_LOG_CAPACITY,
+            log_params_limit: DEFAULT_LOG_PARAMS_LIMIT,
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         }
     }
@@ -142,6 +155,21 @@ impl EmulatorBuilder {
     /// Sends the events of a stream `interval` apart, on tokio's clock.
     pub fn event_interval(mut self, interval: Duration) -> Self {
         self.event_interval = interval;
+        self
+    }
+
+    /// Keeps at most `entries` calls in the [`Log`](super::Log) (at least
+    /// one), dropping the oldest beyond.
+    pub fn log_capacity(mut self, entries: usize) -> Self {
+        self.log_capacity = entries;
+        self
+    }
+
+    /// Keeps at most `bytes` of request parameters in the
+    /// [`Log`](super::Log), dropping the oldest entries beyond (the newest
+    /// is kept whatever its size).
+    pub fn log_params_limit(mut self, bytes: usize) -> Self {
+        self.log_params_limit = bytes;
         self
     }
 

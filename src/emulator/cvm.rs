@@ -7,10 +7,10 @@ use bytes::Bytes;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::params::Params;
+use super::params::{Params, RawParams};
 use super::reply::{ApiFailure, success_envelope};
 use crate::RequestId;
-use crate::sign::utc_date;
+use crate::date::utc_date;
 
 /// The version of cvm the emulator answers.
 pub(crate) const VERSION: &str = "2017-03-12";
@@ -198,7 +198,7 @@ impl Cvm {
     }
 
     /// Answers one action: the envelope of its success, or its error.
-    pub(crate) fn call(&self, call: &CvmCall<'_>, body: &[u8]) -> Result<Bytes, ApiFailure> {
+    pub(crate) fn call(&self, call: &CvmCall<'_>, raw: &RawParams) -> Result<Bytes, ApiFailure> {
         let known = ACTIONS
             .iter()
             .find(|(name, _)| *name == call.action)
@@ -212,7 +212,7 @@ impl Cvm {
                     ),
                 )
             })?;
-        let params = Params::parse(body, known)?;
+        let params = Params::parse(raw, known)?;
         if call.action == "DescribeRegions" {
             return Ok(describe_regions(call));
         }

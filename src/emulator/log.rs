@@ -1,5 +1,6 @@
 //! The record of every call the emulator answered.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -13,12 +14,19 @@ use crate::{Code, RequestId};
 /// Secret keys never reach the log: an entry names the caller by its
 /// SecretId.
 ///
+/// The log is bounded: beyond [`EmulatorBuilder::log_capacity`] entries,
+/// or once the parameters it keeps add up to more than
+/// [`EmulatorBuilder::log_params_limit`] bytes, the oldest entries are
+/// dropped (the newest is always kept), and [`dropped`](Self::dropped)
+/// counts them. A long-running emulator thus holds a bounded amount of
+/// memory however large or many the requests.
+///
 /// ```
 /// use tower_tencentcloud::emulator::{Emulator, Outcome};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> std::io::Result<()> {
-/// let emulator = Emulator::builder().start().await?;
+/// let emulator = Emulator::builder().log_capacity(1_000).start().await?;
 /// // ... calls ...
 /// let log = emulator.log();
 /// let throttled = log
@@ -27,37 +35,68 @@ use crate::{Code, RequestId};
 ///     .filter(|entry| matches!(entry.outcome(), Outcome::Error(code) if code == "RequestLimitExceeded"))
 ///     .count();
 /// assert_eq!(throttled, 0);
+/// assert_eq!(log.dropped(), 0);
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug, Clone, Default)]
+///
+/// [`EmulatorBuilder::log_capacity`]: super::EmulatorBuilder::log_capacity
+/// [`EmulatorBuilder::log_params_limit`]: super::EmulatorBuilder::log_params_limit
+#[derive(Debug, Clone)]
 pub struct Log {
-    entries: Arc<Mutex<Vec<LogEntry>>>,
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    entries: VecDeque<LogEntry>,
+    /// The oldest entries dropped to stay within the bounds.
+    dropped: usize,
+    /// The sum of the kept entries' parameters, in bytes.
+    params_bytes: usize,
+    capacity: usize,
+    params_limit: usize,
 }
 
 impl Log {
-    pub(crate) fn new() -> Self {
-        Self::default()
+    pub(crate) fn new(capacity: usize, params_limit: usize) -> Self {
+        Self {
+            inner: Arc::new(Mutex::new(Inner {
+                entries: VecDeque::new(),
+                dropped: 0,
+                params_bytes: 0,
+                capacity: capacity.max(1),
+                params_limit,
+            })),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn record(&self, entry: LogEntry) {
         tracing::debug!(target: "tower_tencentcloud::emulator", "{entry}");
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(entry);
+        let mut inner = self.lock();
+        inner.params_bytes += entry.params.len();
+        inner.entries.push_back(entry);
+        while inner.entries.len() > inner.capacity
+            || (inner.params_bytes > inner.params_limit && inner.entries.len() > 1)
+        {
+            let oldest = inner.entries.pop_front().expect("more than one entry");
+            inner.params_bytes -= oldest.params.len();
+            inner.dropped += 1;
+        }
     }
 
-    /// A copy of the entries, oldest first.
+    /// A copy of the entries kept, oldest first.
     pub fn entries(&self) -> Vec<LogEntry> {
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.lock().entries.iter().cloned().collect()
     }
 
-    /// The entries after the first `count`: what was answered since the
-    /// log had `count` entries.
+    /// The entries after the first `count` calls answered: what was
+    /// answered since [`len`](Self::len) was `count` (those of them still
+    /// kept).
     ///
     /// ```
     /// # use tower_tencentcloud::emulator::Log;
@@ -70,27 +109,25 @@ impl Log {
     /// # }
     /// ```
     pub fn entries_after(&self, count: usize) -> Vec<LogEntry> {
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        entries.get(count..).unwrap_or_default().to_vec()
+        let inner = self.lock();
+        let skip = count.saturating_sub(inner.dropped);
+        inner.entries.iter().skip(skip).cloned().collect()
     }
 
-    /// The entry of the call answered with `request_id`.
+    /// The entry of the call answered with `request_id`, if still kept.
     pub fn find(&self, request_id: impl AsRef<str>) -> Option<LogEntry> {
         let request_id = request_id.as_ref();
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.lock()
+            .entries
             .iter()
             .find(|entry| entry.request_id == request_id)
             .cloned()
     }
 
-    /// How many calls were answered.
+    /// How many calls were answered: the entries kept and those dropped.
     pub fn len(&self) -> usize {
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        let inner = self.lock();
+        inner.entries.len() + inner.dropped
     }
 
     /// Whether no call was answered yet.
@@ -98,12 +135,23 @@ impl Log {
         self.len() == 0
     }
 
-    /// Forgets every entry.
+    /// How many of the oldest entries were dropped to keep the log within
+    /// its bounds.
+    pub fn dropped(&self) -> usize {
+        self.lock().dropped
+    }
+
+    /// The bytes of parameters the kept entries hold.
+    pub fn params_bytes(&self) -> usize {
+        self.lock().params_bytes
+    }
+
+    /// Forgets every entry, and the count of dropped ones.
     pub fn clear(&self) {
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        let mut inner = self.lock();
+        inner.entries.clear();
+        inner.dropped = 0;
+        inner.params_bytes = 0;
     }
 }
 
@@ -127,12 +175,14 @@ impl LogEntry {
         &self.request_id
     }
 
-    /// The SecretId of the `Authorization` header, when it could be read.
+    /// The SecretId the call claimed (in its `Authorization` header, or its
+    /// `SecretId` parameter), when it could be read.
     pub fn secret_id(&self) -> Option<&str> {
         self.secret_id.as_deref()
     }
 
-    /// The `X-TC-Action` header, when the call had one.
+    /// The action the call named (`X-TC-Action`, or the `Action`
+    /// parameter), when it had one.
     pub fn action(&self) -> Option<&str> {
         self.action.as_deref()
     }
@@ -147,8 +197,9 @@ impl LogEntry {
         self.delay
     }
 
-    /// The request body as received: the action's JSON parameters. Empty
-    /// when the body was refused as too large.
+    /// The parameters as received: the request body (JSON, or a form), or
+    /// for a GET the query string. Empty when the body was refused as too
+    /// large.
     ///
     /// A test that puts a marker of its own in each request's parameters
     /// finds every attempt of that request here, replays included.

@@ -4,11 +4,18 @@
 //! [`Emulator`] is a hyper server on 127.0.0.1 that answers as the real API
 //! does:
 //!
-//! - it verifies TC3-HMAC-SHA256 signatures against the [`Credentials`] it
-//!   is given (`AuthFailure.SignatureFailure`, `AuthFailure.SecretIdNotFound`,
-//!   `AuthFailure.SignatureExpire` beyond five minutes of skew,
-//!   `MissingParameter`, `InvalidAction`, `NoSuchVersion`), taking the
-//!   service from the credential scope, so that `Host: 127.0.0.1:PORT` works;
+//! - it verifies signatures against the [`Credentials`] it is given, with
+//!   the crate's public [`Verifier`] (`AuthFailure.SignatureFailure`,
+//!   `AuthFailure.SecretIdNotFound`, `AuthFailure.SignatureExpire` beyond
+//!   five minutes of skew, `MissingParameter`, `InvalidAction`,
+//!   `NoSuchVersion`), taking the service from the credential scope, so
+//!   that `Host: 127.0.0.1:PORT` works;
+//! - it takes calls as the official SDKs make them: `POST` with a JSON
+//!   body or `GET` with the parameters in the query (`reqMethod`), signed
+//!   with TC3-HMAC-SHA256 or the older HmacSHA1 / HmacSHA256 of form-encoded
+//!   parameters (`signMethod`), in the query or an
+//!   `application/x-www-form-urlencoded` body; form values are text, read as
+//!   numbers or booleans where the action wants them;
 //! - it answers cvm `2017-03-12` `DescribeInstances` (Offset/Limit
 //!   pagination over a seeded fleet, `InstanceIds`), `DescribeRegions`,
 //!   `DescribeZones`, `RunInstances` (idempotent under a `ClientToken`) and
@@ -26,6 +33,36 @@
 //!
 //! Error envelopes are the real API's, with HTTP 200:
 //! `{"Response":{"Error":{"Code":"...","Message":"..."},"RequestId":"..."}}`.
+//!
+//! # What it accepts that the real API would not
+//!
+//! The official Node.js SDK (`tencentcloud-sdk-nodejs-common`), configured
+//! as its documentation says (`profile: { httpProfile: { endpoint:
+//! "127.0.0.1:PORT", protocol: "http://" } }`), cannot reach a server on a
+//! port of its own otherwise: the real API listens on port 443 under
+//! `{service}.tencentcloudapi.com`, where the SDK's shortcuts are harmless.
+//! Two leniencies make its calls verify, and nothing else changes:
+//!
+//! - **A signature over the host without its port.** The SDK signs
+//!   `host:127.0.0.1` but sends `Host: 127.0.0.1:PORT`. The emulator also
+//!   accepts a signature over the `Host` header without its port
+//!   ([`Verifier::accept_host_without_port`]); the real API, which sees
+//!   no port, compares the header as sent. A signature over any other
+//!   host still fails.
+//! - **The service from the action, when the SDK made it up from an
+//!   address.** The SDK signs for the first label of its endpoint (`127`
+//!   of `127.0.0.1`, `localhost:PORT` of `localhost:PORT`). When the
+//!   credential scope's service is the first label of the `Host` and no
+//!   service the emulator serves, the service is the one that has the
+//!   action (`DescribeInstances` is cvm's, `ChatCompletions` hunyuan's),
+//!   since the emulator's actions are unique across its services. The
+//!   real API would answer `AuthFailure.SignatureFailure` or
+//!   `InvalidAction`. An HmacSHA1 / HmacSHA256 call, whose signature names
+//!   no service, is routed the same way unless its host is
+//!   `{service}.…`.
+//!
+//! The signature itself is checked in full either way: a wrong key is
+//! `AuthFailure.SignatureFailure`, for the Node.js SDK as for any other.
 //!
 //! # Example
 //!
@@ -74,9 +111,13 @@
 //!
 //! `cargo run --example emulator --features emulator -- --listen
 //! 127.0.0.1:8080` runs it on its own, with credentials from
-//! `TENCENTCLOUD_SECRET_ID` and `TENCENTCLOUD_SECRET_KEY`.
+//! `TENCENTCLOUD_SECRET_ID` and `TENCENTCLOUD_SECRET_KEY`. Its [`Log`] is
+//! bounded (entries and bytes of parameters kept, the oldest dropped), so
+//! that its memory stays flat however long it runs.
 //!
 //! [`Credentials`]: crate::sign::Credentials
+//! [`Verifier`]: crate::sign::verify::Verifier
+//! [`Verifier::accept_host_without_port`]: crate::sign::verify::Verifier::accept_host_without_port
 
 mod auth;
 mod body;

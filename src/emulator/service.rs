@@ -13,17 +13,19 @@ use bytes::Bytes;
 use http::{Method, Request, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-use super::auth::{self, Caller};
+use super::auth::{self, Named};
 use super::body::EmulatorBody;
 use super::cvm::{self, Cvm, CvmCall};
 use super::faults::FaultPlan;
 use super::log::{Log, LogEntry, Outcome};
+use super::params::RawParams;
 use super::ratelimit::RateLimiter;
 use super::reply::{self, ApiFailure};
 use super::stream::{self, Chat};
 use super::{EmulatorBuilder, Fault, Injection};
-use crate::action::header::{X_TC_ACTION, X_TC_REGION, X_TC_VERSION};
+use crate::action::header::X_TC_ACTION;
 use crate::sign::Credentials;
+use crate::sign::verify::{self, Verifier};
 use crate::{BoxError, Code, RequestId};
 
 /// The largest request body the API accepts.
@@ -63,7 +65,8 @@ pub struct EmulatorService {
 /// panic elsewhere (a failed test assertion) leaves no critical section
 /// halfway, so the data is still consistent.
 struct State {
-    credentials: Vec<Credentials>,
+    verifier: Verifier<Vec<Credentials>>,
+    secret_ids: Vec<String>,
     rate_limiter: RateLimiter,
     faults: FaultPlan,
     cvm: Cvm,
@@ -80,13 +83,18 @@ impl EmulatorService {
                 rate_limiter: RateLimiter::new(builder.rate_limit, builder.action_rate_limits),
                 faults: FaultPlan::new(builder.fault_rates, builder.seed.wrapping_add(1)),
                 cvm: Cvm::seeded(builder.instances, builder.seed),
-                log: Log::new(),
+                log: Log::new(builder.log_capacity, builder.log_params_limit),
                 clock_offset_seconds: builder.clock_offset_seconds,
                 event_interval: builder.event_interval,
                 // Not from the seed: RequestIds must differ between runs and
                 // between emulators, as the API's do.
                 request_ids: Mutex::new(fastrand::Rng::new()),
-                credentials: builder.credentials,
+                secret_ids: builder
+                    .credentials
+                    .iter()
+                    .map(|credentials| credentials.secret_id().to_owned())
+                    .collect(),
+                verifier: auth::verifier(builder.credentials),
             }),
         }
     }
@@ -104,15 +112,9 @@ impl EmulatorService {
 
 impl fmt::Debug for EmulatorService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Credentials print redacted, but the ids are all a reader needs.
-        let secret_ids: Vec<_> = self
-            .state
-            .credentials
-            .iter()
-            .map(Credentials::secret_id)
-            .collect();
+        // The ids are all a reader needs.
         f.debug_struct("EmulatorService")
-            .field("secret_ids", &secret_ids)
+            .field("secret_ids", &self.state.secret_ids)
             .field("calls", &self.state.log.len())
             .finish_non_exhaustive()
     }
@@ -171,9 +173,10 @@ enum Answer {
 
 /// A call that passed every check: who, what, and where to.
 struct Admitted {
-    caller: Caller,
+    secret_id: String,
     action: String,
     region: Option<String>,
+    params: RawParams,
     route: Route,
 }
 
@@ -204,8 +207,8 @@ impl State {
         );
         let mut entry = LogEntry {
             request_id: request_id.clone(),
-            secret_id: auth::claimed_secret_id(&parts),
-            action: auth::header(&parts, X_TC_ACTION.as_str())
+            secret_id: verify::claimed_secret_id(&parts).map(str::to_owned),
+            action: auth::header(&parts, &X_TC_ACTION)
                 .ok()
                 .flatten()
                 .map(str::to_owned),
@@ -216,7 +219,12 @@ impl State {
         let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
             Ok(collected) => {
                 let body = collected.to_bytes();
-                entry.params = body.clone();
+                entry.params = match parts.uri.query() {
+                    Some(query) if parts.method == Method::GET => {
+                        Bytes::copy_from_slice(query.as_bytes())
+                    }
+                    _ => body.clone(),
+                };
                 Some(body)
             }
             Err(err) if err.is::<LengthLimitError>() => None,
@@ -233,7 +241,13 @@ impl State {
             );
             return Ok(self.fail(entry, &request_id, &too_large, now));
         };
-        let admitted = match self.admit(&parts, &body, unix_now) {
+        let named = match Named::read(&parts, &body) {
+            Ok(named) => named,
+            Err(failure) => return Ok(self.fail(entry, &request_id, &failure, now)),
+        };
+        entry.secret_id.clone_from(&named.secret_id);
+        entry.action.clone_from(&named.action);
+        let admitted = match self.admit(&parts, &body, named, unix_now) {
             Ok(admitted) => admitted,
             Err(failure) => return Ok(self.fail(entry, &request_id, &failure, now)),
         };
@@ -270,12 +284,12 @@ impl State {
         let call = CvmCall {
             action: &admitted.action,
             region: admitted.region.as_deref(),
-            secret_id: &admitted.caller.secret_id,
+            secret_id: &admitted.secret_id,
             request_id: &request_id,
             now: unix_now,
         };
         let answer = match &admitted.route {
-            Route::Cvm => match self.cvm.call(&call, &body) {
+            Route::Cvm => match self.cvm.call(&call, &admitted.params) {
                 Ok(envelope) => Answer::Envelope(envelope),
                 // Still subject to a truncation: the fault is spent either way.
                 Err(failure) => {
@@ -322,57 +336,55 @@ impl State {
         &self,
         parts: &http::request::Parts,
         body: &[u8],
+        named: Named,
         now: u64,
     ) -> Result<Admitted, ApiFailure> {
-        if parts.method != Method::POST {
+        if parts.method != Method::POST && parts.method != Method::GET {
             return Err(ApiFailure::new(
                 "UnsupportedOperation",
                 format!(
-                    "The emulator accepts POST requests with JSON parameters, not {}.",
+                    "The emulator accepts POST and GET requests, not {}.",
                     parts.method
                 ),
             ));
         }
-        let action = auth::header(parts, X_TC_ACTION.as_str())?
-            .filter(|action| !action.is_empty())
-            .ok_or_else(|| ApiFailure::missing_parameter("Action"))?
-            .to_owned();
-        let version = auth::header(parts, X_TC_VERSION.as_str())?
-            .filter(|version| !version.is_empty())
+        let action = named
+            .action
+            .ok_or_else(|| ApiFailure::missing_parameter("Action"))?;
+        let version = named
+            .version
             .ok_or_else(|| ApiFailure::missing_parameter("Version"))?;
-        let region = auth::header(parts, X_TC_REGION.as_str())?
-            .filter(|region| !region.is_empty())
-            .map(str::to_owned);
 
-        let caller = auth::verify(parts, body, &self.credentials, now)?;
+        let verified = self
+            .verifier
+            .verify(parts, body, now)
+            .map_err(|err| auth::failure(&err))?;
+        let service = auth::service(&verified, parts, &action);
 
         let no_such_version = || {
             ApiFailure::new(
                 "NoSuchVersion",
-                format!(
-                    "The requested version `{version}` of service `{}` does not exist.",
-                    caller.service
-                ),
+                format!("The requested version `{version}` of service `{service}` does not exist."),
             )
         };
         let invalid_action = || {
             ApiFailure::new(
                 "InvalidAction",
                 format!(
-                    "The action `{action}` of service `{}` is not valid for this version.",
-                    caller.service
+                    "The action `{action}` of service `{service}` is not valid for this version."
                 ),
             )
         };
-        let route = match caller.service.as_str() {
+        let route = match service.as_str() {
             "cvm" if version != cvm::VERSION => return Err(no_such_version()),
             "cvm" if cvm::is_action(&action) => Route::Cvm,
             stream::SERVICE if version != stream::VERSION => return Err(no_such_version()),
-            stream::SERVICE if action == stream::ACTION => Route::Chat(Chat::parse(body)?),
+            stream::SERVICE if action == stream::ACTION => Route::Chat(Chat::parse(&named.params)?),
             _ => return Err(invalid_action()),
         };
 
-        if let Err(limit) = self.rate_limiter.acquire(&caller.secret_id, &action) {
+        let secret_id = verified.secret_id().to_owned();
+        if let Err(limit) = self.rate_limiter.acquire(&secret_id, &action) {
             return Err(ApiFailure::new(
                 "RequestLimitExceeded",
                 format!(
@@ -382,9 +394,10 @@ impl State {
             ));
         }
         Ok(Admitted {
-            caller,
+            secret_id,
             action,
-            region,
+            region: named.region,
+            params: named.params,
             route,
         })
     }

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::params::Params;
+use super::params::{Params, RawParams};
 use super::reply::{ApiFailure, success_envelope};
 use crate::RequestId;
 
@@ -57,8 +57,8 @@ struct Message<'a> {
 }
 
 impl Chat {
-    pub(crate) fn parse(body: &[u8]) -> Result<Self, ApiFailure> {
-        let params = Params::parse(body, KNOWN)?;
+    pub(crate) fn parse(raw: &RawParams) -> Result<Self, ApiFailure> {
+        let params = Params::parse(raw, KNOWN)?;
         params.required_string("Model")?;
         let messages = params
             .get("Messages")
@@ -82,16 +82,7 @@ impl Chat {
             .iter()
             .map(|message| content(message).map(|content| content.split_whitespace().count()))
             .sum::<Result<usize, _>>()?;
-        let stream = match params.get("Stream") {
-            None => false,
-            Some(Value::Bool(stream)) => *stream,
-            Some(_) => {
-                return Err(ApiFailure::invalid_parameter_value(
-                    "Stream",
-                    "not a boolean",
-                ));
-            }
-        };
+        let stream = params.boolean("Stream")?.unwrap_or(false);
         Ok(Self {
             words: last.split_whitespace().map(str::to_owned).collect(),
             stream,
@@ -239,7 +230,7 @@ mod tests {
             "Messages": [{"Role": "user", "Content": content}],
             "Stream": stream,
         });
-        Chat::parse(body.to_string().as_bytes()).unwrap()
+        Chat::parse(&RawParams::json(body.to_string().as_bytes())).unwrap()
     }
 
     #[test]
@@ -273,11 +264,15 @@ mod tests {
 
     #[test]
     fn messages_and_model_are_required() {
-        let err = Chat::parse(br#"{"Model":"hunyuan-lite"}"#).err().unwrap();
-        assert_eq!(err.code, "MissingParameter");
-        let err = Chat::parse(br#"{"Messages":[{"Role":"user","Content":"hi"}]}"#)
+        let err = Chat::parse(&RawParams::json(br#"{"Model":"hunyuan-lite"}"#))
             .err()
             .unwrap();
+        assert_eq!(err.code, "MissingParameter");
+        let err = Chat::parse(&RawParams::json(
+            br#"{"Messages":[{"Role":"user","Content":"hi"}]}"#,
+        ))
+        .err()
+        .unwrap();
         assert_eq!(err.code, "MissingParameter");
     }
 }

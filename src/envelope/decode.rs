@@ -201,7 +201,84 @@ fn json_str<'a>(body: &'a [u8], raw: &Raw) -> Option<Cow<'a, str>> {
 
 #[cfg(test)]
 mod tests {
+    use bytes::Bytes;
+    use http_body_util::Full;
+    use tower::{Layer, ServiceExt};
+
     use super::*;
+    use crate::envelope::EnvelopeLayer;
+    use crate::envelope::block::forced;
+
+    /// Bodies with a byte outside strings that no JSON token is made of
+    /// (#21): DEL and symbols, in payload arrays and objects, in payload
+    /// beside `Response`, in `Error`, and at envelope level.
+    const NO_TOKEN_BYTES: [&[u8]; 11] = [
+        b"{\"Response\":{\"X\":[\x7f]}}",
+        b"{\"Response\":{\"Error\":{\"Code\":\"C\",\"X\":[\x7f]}}}",
+        b"{\"Response\":{},\"X\":[\x7f]}",
+        b"{\"Response\":{\"X\":[1\x7f]}}",
+        b"{\"Response\":{\"X\":{\"a\":\x7f}}}",
+        b"{\"Response\":{\"X\":\x7f}}",
+        b"{\"Response\":{\"X\":[@]}}",
+        b"{\"Response\":{\"X\":[$3]}}",
+        b"{\"Response\":{\"X\":[<5210]}}",
+        b"{\"Response\":{\"X\":[true,\"s\",{\"k\":[null,#]}],\"RequestId\":\"r\"}}",
+        b"{\"Response\":{\"X\":[\"a long string that ends past the first block\",1\x7f]}}",
+    ];
+
+    #[test]
+    fn bytes_no_token_is_made_of_are_syntax_errors_under_every_kernel() {
+        for choice in forced::ALL {
+            for body in NO_TOKEN_BYTES {
+                let outcome = forced::with(choice, || (decode(body), decode_owned(body)));
+                let Some((borrowed, owned)) = outcome else {
+                    continue;
+                };
+                let lossy = String::from_utf8_lossy(body);
+                let kind = borrowed.map(drop).map_err(|err| err.kind());
+                assert_eq!(kind, Err(DecodeErrorKind::Syntax), "{choice:?} {lossy}");
+                let kind = owned.map(drop).map_err(|err| err.kind());
+                assert_eq!(kind, Err(DecodeErrorKind::Syntax), "{choice:?} {lossy}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_layer_answers_not_envelope_to_them_under_every_kernel() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        let mut ran = Vec::new();
+        for choice in forced::ALL {
+            if forced::with(choice, || ()).is_none() {
+                continue;
+            }
+            for body in NO_TOKEN_BYTES {
+                let inner = tower::service_fn(move |_: http::Request<()>| async move {
+                    let response = http::Response::builder()
+                        .header(http::header::CONTENT_TYPE, "application/json")
+                        .body(Full::new(Bytes::from_static(body)))
+                        .expect("a response");
+                    Ok::<_, std::convert::Infallible>(response)
+                });
+                let call = EnvelopeLayer::new()
+                    .layer(inner)
+                    .oneshot(http::Request::new(()));
+                // The layer decodes as the future is polled, on this thread.
+                let outcome = forced::with(choice, || runtime.block_on(call)).expect("available");
+                let lossy = String::from_utf8_lossy(body);
+                match outcome {
+                    Err(crate::Error::NotEnvelope(err)) => {
+                        assert_eq!(err.reason().kind(), DecodeErrorKind::Syntax, "{lossy}");
+                    }
+                    other => panic!("{choice:?} {lossy}: {:?}", other.map(drop)),
+                }
+            }
+            ran.push(choice);
+        }
+        assert!(ran.contains(&forced::Choice::Bytewise), "{ran:?}");
+        assert!(ran.contains(&forced::Choice::Portable), "{ran:?}");
+    }
 
     #[test]
     fn the_layer_decodes_as_decode_does() {

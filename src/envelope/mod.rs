@@ -30,6 +30,8 @@ mod layer;
 #[cfg(test)]
 mod oracle;
 #[cfg(test)]
+// Public in the fuzz crate, which includes the file by `#[path]`.
+#[allow(unreachable_pub)]
 mod payload_scalars;
 mod scan;
 mod service;

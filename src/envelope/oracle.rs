@@ -444,6 +444,17 @@ mod tests {
             br#"{"Response":{"x":"\ud800"}}"#,
             b"{\"Response\":{\"x\":\"\xff\"}}",
             br#"{"Response":{"RequestId":"a","Error":{"Code":"Q","Message":"\u00e9"}}}"#,
+            // Bytes no token is made of, outside strings (#21).
+            b"{\"Response\":{\"X\":[\x7f]}}",
+            b"{\"Response\":{\"Error\":{\"Code\":\"C\",\"X\":[\x7f]}}}",
+            b"{\"Response\":{},\"X\":[\x7f]}",
+            b"{\"Response\":{\"X\":[1\x7f]}}",
+            b"{\"Response\":{\"X\":{\"a\":\x7f}}}",
+            br#"{"Response":{"X":[@]}}"#,
+            br#"{"Response":{"X":[$3]}}"#,
+            br#"{"Response":{"X":[<5210]}}"#,
+            // Misspelt scalars: the divergence.
+            br#"{"Response":{"X":[tru,01,1.2.3,-,eu]},"RequestId":"m"}"#,
         ] {
             same_verdict(body);
         }

@@ -1,16 +1,19 @@
 //! The one divergence from serde_json that the decoder allows, as code the
 //! differential tests and the fuzz target share: inside payload values the
-//! block scanner checks strings, brackets and punctuation, but not how
-//! scalars are spelt (`tru`, `01`, `1.2.3`), which the caller's own
+//! block scanner checks strings, brackets, punctuation and that every byte
+//! outside strings is one scalars are made of, but not how scalars made of
+//! them are spelt (`tru`, `01`, `1.2.3`), which the caller's own
 //! deserializer will see. Before asking serde_json, each misspelt payload
 //! scalar is replaced by `0` and blanks, so that the oracle judges
 //! everything else.
 //!
 //! Payload is every array and object except the three the decoder reads
 //! itself: the top-level object, the first `Response` member's object, and
-//! the first `Error` member's object inside it. A scalar is a run of
-//! printable ASCII outside strings other than `"`, `\` and `{}[]:,`; a run
-//! with any other byte is left as it is, since the scanner refuses it.
+//! the first `Error` member's object inside it. A scalar is a run, outside
+//! strings, of the bytes a literal or a number may begin or continue with:
+//! `0-9 + - . E` and the letters of `true false null` (`a e f l n r s t u`).
+//! Any other byte outside strings (DEL, a control byte, `@`, `x`…) is left
+//! as it is, so that serde_json refuses it, as the scanner must.
 
 use std::borrow::Cow;
 
@@ -129,8 +132,23 @@ fn decode_name(raw: &[u8]) -> Option<String> {
 }
 
 fn is_scalar_byte(byte: u8) -> bool {
-    (0x21..=0x7f).contains(&byte)
-        && !matches!(byte, b'"' | b'\\' | b'{' | b'}' | b'[' | b']' | b':' | b',')
+    matches!(
+        byte,
+        b'0'..=b'9'
+            | b'+'
+            | b'-'
+            | b'.'
+            | b'E'
+            | b'a'
+            | b'e'
+            | b'f'
+            | b'l'
+            | b'n'
+            | b'r'
+            | b's'
+            | b't'
+            | b'u'
+    )
 }
 
 fn is_scalar(run: &[u8]) -> bool {

@@ -5,7 +5,8 @@
 //! and every string and scalar among their members byte by byte, exactly as
 //! serde_json would accept them. Every array or object it skips goes to the
 //! block scanner ([`skip_container`]), which checks it 64 bytes at a time and
-//! leaves the spelling of scalars inside it to the caller's deserializer.
+//! leaves the spelling of scalars inside it to the caller's deserializer
+//! (though not which bytes they are made of).
 //! UTF-8 is checked string by string, and only in strings that hold
 //! non-ASCII bytes: outside strings any such byte is a syntax error.
 

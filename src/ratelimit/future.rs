@@ -14,8 +14,8 @@ use super::last_throttle::LastThrottle;
 use super::rates::{KeyState, Rates};
 use super::shared::{Admit, LeaseFuture, Ticket};
 use super::state::{Admission, Answer, Cut};
-use crate::retry::Deadline;
-use crate::{Error, RetryClass};
+use crate::Error;
+use crate::action::Deadline;
 
 pin_project! {
     /// The future of [`AdaptiveRateLimit`](super::AdaptiveRateLimit): the
@@ -355,7 +355,7 @@ impl Feedback {
 
     fn learn<R>(&self, result: &Result<R, Error>) {
         let answer = match result {
-            Err(error) if error.retry_class() == RetryClass::Throttled => Answer::Throttled,
+            Err(error) if error.retry_class().asks_to_slow_down() => Answer::Throttled,
             // Any answer of the API's but a throttle says the rate was accepted.
             Ok(_) | Err(Error::Api(_)) => Answer::Accepted,
             // No answer (transport, body, signing failures): nothing to learn.

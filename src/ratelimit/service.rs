@@ -30,7 +30,7 @@ use crate::Error;
 /// throttle of a request sent before the latest cut is not cut for twice.
 /// Failures without an answer (transport, body, signing) teach nothing.
 ///
-/// A request that carries a [`Deadline`](crate::retry::Deadline) before the
+/// A request that carries a [`Deadline`](crate::action::Deadline) before the
 /// instant its token comes is not sent: it ends at once with a copy of the
 /// key's last throttle (the API's own `RequestLimitExceeded`, or 429 page,
 /// with the RequestId of the call it answered), whose
@@ -110,20 +110,7 @@ impl<S> AdaptiveRateLimit<S> {
         self.rates.get(key).and_then(|state| state.rate())
     }
 
-    /// The inner service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The inner service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// Unwraps the inner service.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
+    define_inner_service_accessors!();
 }
 
 impl<S, B> Service<Request<B>> for AdaptiveRateLimit<S>

@@ -4,9 +4,8 @@
 ///
 /// [`RetryPolicy`](super::RetryPolicy) inserts it into the extensions of the
 /// response it returns, next to the [`RequestId`](crate::RequestId) of the
-/// attempt that succeeded. Errors carry no count (the
-/// [`Error`](crate::Error) type has no room for one): the policy's `DEBUG`
-/// event `not retrying` reports it instead.
+/// attempt that succeeded. An error it returns carries the count, with the
+/// reason it stopped, in [`Error::retry_stopped`](crate::Error::retry_stopped).
 ///
 /// ```
 /// use tower_tencentcloud::retry::Attempts;

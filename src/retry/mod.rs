@@ -26,21 +26,20 @@
 //! honouring `Retry-After`), transient failures only for read-only actions
 //! and requests marked [`Idempotent`], an expired signature once; see
 //! [`RetryPolicy`] for the rules and the defaults, [`RetryBudget`] for the
-//! limit on how much traffic retries of failures may add, and [`Deadline`]
-//! for a call that cannot wait.
+//! limit on how much traffic retries of failures may add, and
+//! [`Deadline`](crate::action::Deadline) for a call that cannot wait.
 
 mod attempts;
 mod backoff;
 mod budget;
-mod deadline;
 mod delay;
+mod give_up;
 mod idempotency;
 mod policy;
 mod retry_after;
 
 pub use attempts::Attempts;
 pub use budget::RetryBudget;
-pub use deadline::Deadline;
 pub use delay::RetryDelay;
 pub use idempotency::Idempotent;
 pub use policy::RetryPolicy;

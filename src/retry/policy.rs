@@ -11,11 +11,12 @@ use tower::retry::Policy;
 
 use super::backoff::ExponentialBackoff;
 use super::budget::{RetryBudget, TokenBucket};
+use super::give_up::give_up;
 use super::idempotency::{self, IdempotencyRule};
 use super::retry_after::retry_after;
-use super::{Attempts, Deadline, RetryDelay};
-use crate::action::header;
-use crate::{Code, Error, RequestId, RetryClass};
+use super::{Attempts, RetryDelay};
+use crate::action::{Deadline, header};
+use crate::{Error, RetryClass, StopReason};
 
 /// A caller's classification, replacing [`Error::retry_class`].
 type Classifier = Arc<dyn Fn(&Error) -> RetryClass + Send + Sync>;
@@ -57,10 +58,10 @@ type Classifier = Arc<dyn Fn(&Error) -> RetryClass + Send + Sync>;
 /// that few are throttled at all. Without it, each throttled call retries
 /// on its own backoff.
 ///
-/// A response that succeeds keeps the [`RequestId`] of its own attempt and
+/// A response that succeeds keeps the [`RequestId`](crate::RequestId) of its own attempt and
 /// gains an [`Attempts`] extension. An error is returned as the last attempt
-/// produced it; the attempt count of a failed call is reported by the
-/// `tracing` event that gives up.
+/// produced it, with the attempt count and the reason the policy stopped in
+/// [`Error::retry_stopped`], which its `Display` ends with.
 ///
 /// Every retry emits a `DEBUG` event with the action, the error code, the
 /// RequestId, the attempt that failed and the delay.
@@ -237,17 +238,13 @@ impl RetryPolicy {
     /// replay whatever the rule says.
     ///
     /// ```
-    /// use tower_tencentcloud::action::is_read_only_action;
+    /// use tower_tencentcloud::action::{header, is_read_only_action};
     /// use tower_tencentcloud::retry::RetryPolicy;
     ///
     /// // Writes sent by this client always carry a ClientToken, echoed in a header.
     /// let policy = RetryPolicy::default().idempotent_if(|head: &http::request::Parts| {
     ///     head.headers.contains_key("x-client-token")
-    ///         || head
-    ///             .headers
-    ///             .get("x-tc-action")
-    ///             .and_then(|action| action.to_str().ok())
-    ///             .is_some_and(is_read_only_action)
+    ///         || header::action(&head.headers).is_some_and(is_read_only_action)
     /// });
     /// ```
     pub fn idempotent_if<F>(mut self, rule: F) -> Self
@@ -275,13 +272,11 @@ impl RetryPolicy {
         &self,
         class: RetryClass,
         request: &Request<B>,
-    ) -> Result<Option<ExponentialBackoff>, &'static str> {
+    ) -> Result<Option<ExponentialBackoff>, StopReason> {
         let settings = &self.settings;
         match class {
-            RetryClass::Never => Err("not retryable"),
-            RetryClass::ClockSkew if self.clock_skew_retried => {
-                Err("signature expired again after a retry")
-            }
+            RetryClass::Never => Err(StopReason::NotRetryable),
+            RetryClass::ClockSkew if self.clock_skew_retried => Err(StopReason::ClockSkewAgain),
             RetryClass::ClockSkew => Ok(None),
             RetryClass::Throttled => Ok(Some(settings.throttled_backoff)),
             RetryClass::Transient
@@ -289,7 +284,7 @@ impl RetryPolicy {
             {
                 Ok(Some(settings.transient_backoff))
             }
-            RetryClass::Transient => Err("transient failure of a request not safe to replay"),
+            RetryClass::Transient => Err(StopReason::NotReplaySafe),
         }
     }
 }
@@ -364,12 +359,12 @@ where
                 request,
                 error,
                 self.attempts,
-                "throttled retry limit reached",
+                StopReason::ThrottledRetriesExhausted,
             );
             return None;
         }
         if !throttled && self.attempts - self.throttled_retries >= self.settings.max_attempts {
-            give_up(request, error, self.attempts, "attempt limit reached");
+            give_up(request, error, self.attempts, StopReason::AttemptsExhausted);
             return None;
         }
 
@@ -388,7 +383,7 @@ where
                         request,
                         error,
                         self.attempts,
-                        "Retry-After beyond the backoff's cap",
+                        StopReason::RetryAfterBeyondCap,
                     );
                     return None;
                 }
@@ -399,17 +394,12 @@ where
         if let Some(deadline) = request.extensions().get::<Deadline>()
             && deadline.is_before(now + delay)
         {
-            give_up(
-                request,
-                error,
-                self.attempts,
-                "the wait would pass the deadline",
-            );
+            give_up(request, error, self.attempts, StopReason::DeadlineReached);
             return None;
         }
         // Checked last, so that a retry not made costs nothing.
         if (!throttled || self.budget.covers_throttled()) && !self.budget.try_withdraw(now) {
-            give_up(request, error, self.attempts, "retry budget exhausted");
+            give_up(request, error, self.attempts, StopReason::BudgetExhausted);
             return None;
         }
         self.clock_skew_retried |= class == RetryClass::ClockSkew;
@@ -417,8 +407,8 @@ where
 
         tracing::debug!(
             action = header::action(request.headers()),
-            code = error.code().map(Code::as_str),
-            request_id = error.request_id().map(RequestId::as_str),
+            code = error.code().map(tracing::field::display),
+            request_id = error.request_id().map(tracing::field::display),
             attempt = self.attempts,
             ?delay,
             ?class,
@@ -433,16 +423,4 @@ where
         // the outcome and can report the attempt count.
         Some(request.clone())
     }
-}
-
-fn give_up<B>(request: &Request<B>, error: &Error, attempts: u32, reason: &'static str) {
-    tracing::debug!(
-        action = header::action(request.headers()),
-        code = error.code().map(Code::as_str),
-        request_id = error.request_id().map(RequestId::as_str),
-        attempts,
-        reason,
-        %error,
-        "not retrying",
-    );
 }

@@ -14,7 +14,7 @@ use http_body_util::{Empty, Full};
 /// without being buffered first. Buffered bodies are also what
 /// `tower::retry` needs to replay a request.
 ///
-/// Implemented for [`Full<Bytes>`] (what [`ActionRequest`](super::ActionRequest)
+/// Implemented for [`Full<Bytes>`] (what [`ActionRequest`](crate::action::ActionRequest)
 /// builds), [`Empty<Bytes>`], [`Bytes`], [`String`] and [`Vec<u8>`].
 ///
 /// ```

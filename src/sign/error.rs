@@ -2,10 +2,15 @@
 
 use std::fmt;
 
+use crate::escape::EscapeControl;
+use crate::{Error, LayerError, RetryClass};
+
 /// A request could not be signed, so it was not sent.
 ///
-/// Reaches callers of the layer as [`Error::Sign`](crate::Error::Sign). The
-/// message names the header or the host at fault, never a credential.
+/// Reaches callers of the layer inside [`Error::Layer`], with
+/// [`RetryClass::Never`]: the same request fails to sign the same way every
+/// time. The message names the header or the host at fault, never a
+/// credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignError {
     kind: SignErrorKind,
@@ -41,12 +46,18 @@ impl fmt::Display for SignError {
         if self.detail.is_empty() {
             f.write_str(what)
         } else {
-            write!(f, "{what} ({})", self.detail)
+            write!(f, "{what} ({})", EscapeControl(&self.detail))
         }
     }
 }
 
 impl std::error::Error for SignError {}
+
+impl From<SignError> for Error {
+    fn from(err: SignError) -> Self {
+        Error::Layer(LayerError::new(err, RetryClass::Never))
+    }
+}
 
 /// The kinds of [`SignError`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

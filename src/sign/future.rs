@@ -7,7 +7,7 @@ use http::header::DATE;
 use pin_project_lite::pin_project;
 
 use super::{Clock, SignError};
-use crate::{ApiError, Error, RetryClass};
+use crate::{ApiError, Error};
 
 pin_project! {
     /// The future of [`Sign`](super::Sign): the inner service's future,
@@ -66,7 +66,7 @@ where
             } => {
                 let result = ready!(future.poll(cx));
                 if let Err(Error::Api(err)) = &result
-                    && err.retry_class() == RetryClass::ClockSkew
+                    && err.retry_class().is_clock_skew()
                 {
                     learn_server_time(clock, *sent, err);
                 }
@@ -76,7 +76,7 @@ where
                 let error = error
                     .take()
                     .expect("ResponseFuture polled after completion");
-                Poll::Ready(Err(Error::Sign(error)))
+                Poll::Ready(Err(error.into()))
             }
         }
     }

@@ -2,12 +2,16 @@
 //!
 //! - [`Credentials`]: the secret id, the secret key and an optional session
 //!   token, redacted in every `Debug` and `Display`.
-//! - [`ActionRequest`]: builds the `http::Request` of one API action.
+//! - [`ActionRequest`](crate::action::ActionRequest) (in `action`): builds
+//!   the `http::Request` of one API action.
 //! - [`SignLayer`]: signs every request that passes, with a fresh timestamp
 //!   on every attempt, and corrects its [`Clock`] when the API answers
 //!   `AuthFailure.SignatureExpire`.
 //! - [`sign_request`]: the signature itself, a pure function of the request,
 //!   the credentials and the timestamp.
+//! - [`verify`]: the other side, for servers that stand in for the API in
+//!   tests: [`Verifier`](verify::Verifier) checks a request's signature as
+//!   the API gateway does.
 //!
 //! The layer sits between the retry layer and the envelope layer, so that a
 //! replay is signed again and the signer sees the typed [`Error`](crate::Error)
@@ -47,6 +51,7 @@ mod future;
 mod layer;
 mod service;
 mod signer;
+pub mod verify;
 
 pub use crate::action::ServiceName;
 pub use body::SignableBody;
@@ -60,6 +65,3 @@ pub use future::ResponseFuture;
 pub use layer::SignLayer;
 pub use service::Sign;
 pub use signer::{ALGORITHM, sign_request};
-// The emulator verifies signatures with the signer's own computation.
-#[cfg(feature = "emulator")]
-pub(crate) use signer::{canonical_request, payload_hash, tc3_signature, utc_date};

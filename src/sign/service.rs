@@ -17,7 +17,7 @@ use crate::Error;
 /// ([`RetryClass::ClockSkew`](crate::RetryClass::ClockSkew)).
 ///
 /// A request that cannot be signed is not sent: the call fails with
-/// [`Error::Sign`].
+/// [`Error::Layer`].
 ///
 /// ```
 /// use tower_tencentcloud::sign::{Credentials, Sign};
@@ -64,20 +64,7 @@ impl<S> Sign<S> {
         &self.clock
     }
 
-    /// The inner service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The inner service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// Unwraps the inner service.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
+    define_inner_service_accessors!();
 }
 
 impl<S, B> Service<Request<B>> for Sign<S>

@@ -12,12 +12,13 @@ use sha2::{Digest, Sha256};
 use super::{Credentials, SignError, SignErrorKind, SignableBody};
 use crate::action::ServiceName;
 use crate::action::header::{X_TC_CONTENT_SHA256, X_TC_TIMESTAMP, X_TC_TOKEN};
+pub(super) use crate::date::utc_date;
 
 /// The signature algorithm, as it opens the `Authorization` header.
 pub const ALGORITHM: &str = "TC3-HMAC-SHA256";
 
 /// The value of `X-TC-Content-SHA256` that exempts the body from the signature.
-const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+pub(super) const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
 /// The headers the signature covers, in canonical order.
 const SIGNED_HEADERS: &str = "content-type;host";
@@ -120,7 +121,7 @@ where
 
 /// The SHA-256 the canonical request ends with: of the body, or of
 /// `UNSIGNED-PAYLOAD` when the request exempts its body.
-pub(crate) fn payload_hash(body: &[u8], unsigned_payload: bool) -> String {
+pub(super) fn payload_hash(body: &[u8], unsigned_payload: bool) -> String {
     if unsigned_payload {
         sha256_hex(UNSIGNED_PAYLOAD.as_bytes())
     } else {
@@ -131,9 +132,8 @@ pub(crate) fn payload_hash(body: &[u8], unsigned_payload: bool) -> String {
 /// The canonical request of TC3 over `signed_headers`, given as (lowercase
 /// name, value) in the order of the `SignedHeaders` list.
 ///
-/// Shared with the emulator's verifier, so that what is checked is what is
-/// signed.
-pub(crate) fn canonical_request<'a>(
+/// Shared with the verifier, so that what is checked is what is signed.
+pub(super) fn canonical_request<'a>(
     method: &str,
     path: &str,
     query: &str,
@@ -155,15 +155,15 @@ pub(crate) fn canonical_request<'a>(
 }
 
 /// The credential scope and the signature of a canonical request.
-pub(crate) struct Tc3Signature {
+pub(super) struct Tc3Signature {
     /// `{date}/{service}/tc3_request`.
-    pub(crate) scope: String,
+    pub(super) scope: String,
     /// Lowercase hex.
-    pub(crate) signature: String,
+    pub(super) signature: String,
 }
 
 /// Signs `canonical_request` for `service` as of `timestamp`.
-pub(crate) fn tc3_signature(
+pub(super) fn tc3_signature(
     secret_key: &str,
     timestamp: u64,
     service: &str,
@@ -252,46 +252,9 @@ fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
-/// The UTC date `YYYY-MM-DD` of a Unix timestamp (the credential scope's date).
-pub(crate) fn utc_date(timestamp: u64) -> String {
-    // Howard Hinnant's days-to-civil algorithm, over days since 1970-01-01.
-    let days = i64::try_from(timestamp / 86_400).unwrap_or(i64::MAX);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    let mut date = String::with_capacity(10);
-    let _ = write!(date, "{year:04}-{month:02}-{day:02}");
-    date
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn utc_dates_at_the_edges_of_days_months_and_years() {
-        assert_eq!(utc_date(0), "1970-01-01");
-        assert_eq!(utc_date(86_399), "1970-01-01");
-        assert_eq!(utc_date(86_400), "1970-01-02");
-        assert_eq!(utc_date(951_782_400), "2000-02-29");
-        assert_eq!(utc_date(951_868_799), "2000-02-29");
-        assert_eq!(utc_date(951_868_800), "2000-03-01");
-        assert_eq!(utc_date(1_704_067_199), "2023-12-31");
-        assert_eq!(utc_date(1_704_067_200), "2024-01-01");
-        assert_eq!(utc_date(4_107_542_400), "2100-03-01");
-        assert_eq!(utc_date(4_107_542_399), "2100-02-28");
-    }
 
     #[test]
     fn service_from_the_first_label_of_a_domain() {

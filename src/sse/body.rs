@@ -11,7 +11,7 @@ use super::Events;
 use super::failure::ResponseHead;
 use super::parser::{Parser, TooLarge};
 use crate::envelope::EnvelopeBody;
-use crate::error::{BoxError, Error};
+use crate::error::Error;
 
 pin_project! {
     /// The body of a response that passed [`Sse`](super::Sse).
@@ -154,10 +154,12 @@ impl<B> SseBody<EnvelopeBody<B>> {
     }
 }
 
+/// The errors of the body underneath pass as they are: the envelope
+/// layer's body already yields this crate's [`Error`].
 impl<B> Body for SseBody<B>
 where
     B: Body<Data = Bytes>,
-    B::Error: Into<BoxError>,
+    B::Error: Into<Error>,
 {
     type Data = Bytes;
     type Error = Error;
@@ -167,8 +169,8 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         let (mut body, state) = match self.project().kind.project() {
-            KindProj::Other { body, head, .. } => {
-                return body.poll_frame(cx).map_err(|err| head.body_error(err));
+            KindProj::Other { body, .. } => {
+                return body.poll_frame(cx).map_err(Into::into);
             }
             KindProj::EventStream { body, state } => (body, state),
         };
@@ -191,7 +193,7 @@ where
                         }
                     }
                 },
-                Some(Err(err)) => state.end = End::Failed(state.head.body_error(err)),
+                Some(Err(err)) => state.end = End::Failed(err.into()),
                 None => state.finish(),
             }
         }
@@ -306,16 +308,16 @@ mod tests {
     use super::*;
 
     /// A body of scripted frames.
-    struct Script(VecDeque<Result<Frame<Bytes>, std::io::Error>>);
+    struct Script(VecDeque<Result<Frame<Bytes>, Error>>);
 
     impl Body for Script {
         type Data = Bytes;
-        type Error = std::io::Error;
+        type Error = Error;
 
         fn poll_frame(
             mut self: Pin<&mut Self>,
             _: &mut Context<'_>,
-        ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
             Poll::Ready(self.0.pop_front())
         }
 
@@ -352,7 +354,7 @@ mod tests {
     async fn read_all<B>(mut body: SseBody<B>) -> (Vec<Bytes>, Option<Error>)
     where
         B: Body<Data = Bytes> + Unpin,
-        B::Error: Into<BoxError>,
+        B::Error: Into<Error>,
     {
         let mut frames = Vec::new();
         while let Some(frame) = body.frame().await {
@@ -436,21 +438,25 @@ mod tests {
         let long = Bytes::from_static(b"data: 0123456789");
         let (frames, err) = read_all(event_stream(chunks(&[&good, &long, &long]), 16)).await;
         assert_eq!(frames, [good]);
-        match err.unwrap() {
-            Error::EventTooLarge(err) => {
-                assert_eq!(err.limit(), 16);
-                assert_eq!(err.request_id().unwrap(), "r-1");
-                assert_eq!(err.status(), StatusCode::OK);
-            }
-            other => panic!("{other:?}"),
-        }
+        let err = err.unwrap();
+        let too_large = err
+            .as_layer()
+            .and_then(|err| err.downcast_ref::<super::super::EventTooLarge>());
+        assert_eq!(too_large.expect("EventTooLarge").limit(), 16);
+        assert_eq!(err.request_id().unwrap(), "r-1");
+        assert_eq!(err.status(), Some(StatusCode::OK));
     }
 
     #[tokio::test]
     async fn a_failing_body_fails_after_the_events_it_completed() {
         let script = Script(VecDeque::from([
             Ok(Frame::data(Bytes::from_static(b"data: a\n\ndata: b"))),
-            Err(std::io::Error::other("connection reset")),
+            // As the envelope layer's body reports a failure of the transport's.
+            Err(Error::Body(crate::error::BodyError::new(
+                StatusCode::OK,
+                Some("r-1".into()),
+                std::io::Error::other("connection reset"),
+            ))),
         ]));
         let (frames, err) = read_all(event_stream(script, 1024)).await;
         assert_eq!(frames, [&b"data: a\n\n"[..]]);

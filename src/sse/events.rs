@@ -8,7 +8,7 @@ use pin_project_lite::pin_project;
 
 use super::parser::{Parser, TooLarge};
 use super::{Event, SseBody};
-use crate::error::{BoxError, Error};
+use crate::error::Error;
 
 pin_project! {
     /// The events of an [`SseBody`], as a [`Stream`] of
@@ -87,7 +87,7 @@ impl<B> Events<B> {
 impl<B> Events<B>
 where
     B: Body<Data = Bytes> + Unpin,
-    B::Error: Into<BoxError>,
+    B::Error: Into<Error>,
 {
     /// The next event; `None` once the stream has ended.
     ///
@@ -101,7 +101,7 @@ where
 impl<B> Stream for Events<B>
 where
     B: Body<Data = Bytes>,
-    B::Error: Into<BoxError>,
+    B::Error: Into<Error>,
 {
     type Item = Result<Event, Error>;
 
@@ -180,7 +180,11 @@ mod tests {
         let mut events = other("data: a\n\ndata: 0123456789\n\ndata: b\n\n", 12);
         assert_eq!(events.next().await.unwrap().unwrap().data(), "a");
         let err = events.next().await.unwrap().unwrap_err();
-        assert!(err.is_event_too_large(), "{err:?}");
+        assert!(
+            err.as_layer()
+                .is_some_and(|err| err.downcast_ref::<crate::sse::EventTooLarge>().is_some()),
+            "{err:?}"
+        );
         assert_eq!(err.request_id().unwrap(), "r-2");
         assert!(events.next().await.is_none());
     }

@@ -8,8 +8,10 @@ use http::response::Parts;
 use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 
-use crate::RequestId;
-use crate::error::{ApiError, BodyError, BoxError, Error, EventTooLarge};
+use super::EventTooLarge;
+use crate::envelope::decode;
+use crate::error::{ApiError, Error, LayerError};
+use crate::{RequestId, RetryClass};
 
 /// What the errors of one response need to know about it.
 #[derive(Debug, Clone)]
@@ -43,21 +45,12 @@ impl ResponseHead {
         self
     }
 
-    /// A failure of the inner body. Errors that already are this crate's
-    /// (the envelope layer's body) are kept as they are.
-    pub(crate) fn body_error(&self, err: impl Into<BoxError>) -> Error {
-        match err.into().downcast::<Error>() {
-            Ok(err) => *err,
-            Err(err) => Error::Body(BodyError::new(self.status, self.request_id.clone(), err)),
-        }
-    }
-
+    /// An event over `limit`: the same stream fails the same way again.
     pub(crate) fn too_large(&self, limit: usize) -> Error {
-        Error::EventTooLarge(EventTooLarge::new(
-            self.status,
-            self.request_id.clone(),
-            limit,
-        ))
+        Error::Layer(
+            LayerError::new(EventTooLarge::new(limit), RetryClass::Never)
+                .with_response(self.status, self.request_id.clone()),
+        )
     }
 
     /// The error that an event's data reports, if it reports one.
@@ -89,7 +82,8 @@ impl ReportedError {
     ///   code is an integer (or a string); a code of `0` or `""`, no code,
     ///   or `"ErrorMsg": null` report nothing;
     /// - `"Response": {"Error": {"Code": "...", "Message": "..."}, "RequestId": "..."}`,
-    ///   an API 3.0 error envelope in a data line.
+    ///   an API 3.0 error envelope in a data line, read by the envelope
+    ///   layer's own decoder.
     ///
     /// Anything else is an ordinary event: other JSON, keys nested deeper,
     /// data that is not JSON (`[DONE]`), shapes with fields of other types.
@@ -98,7 +92,7 @@ impl ReportedError {
         if !data.windows(6).any(|window| window == b"\"Error") {
             return None;
         }
-        let fields: ErrorFields<'_> = serde_json::from_slice(data).ok()?;
+        let fields: ErrorMsgField<'_> = serde_json::from_slice(data).ok()?;
         if let Some(error) = fields.error_msg {
             let code = match error.code? {
                 Number::Integer(0) => return None,
@@ -112,22 +106,20 @@ impl ReportedError {
                 request_id: None,
             });
         }
-        let response = fields.response?;
-        let error = response.error?;
+        let envelope = decode(data).ok()?;
+        let error = envelope.error()?;
         Some(Self {
-            code: error.code.into_owned(),
-            message: error.message.map(Cow::into_owned).unwrap_or_default(),
-            request_id: response.request_id.map(|id| RequestId::new(&*id)),
+            code: error.code().to_owned(),
+            message: error.message().to_owned(),
+            request_id: envelope.request_id().map(RequestId::from),
         })
     }
 }
 
 #[derive(Deserialize)]
-struct ErrorFields<'a> {
-    #[serde(rename = "ErrorMsg", default)]
+struct ErrorMsgField<'a> {
+    #[serde(rename = "ErrorMsg", default, borrow)]
     error_msg: Option<ErrorMsg<'a>>,
-    #[serde(rename = "Response", default, borrow)]
-    response: Option<Response<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -144,22 +136,6 @@ struct ErrorMsg<'a> {
 enum Number {
     Integer(i64),
     Text(String),
-}
-
-#[derive(Deserialize)]
-struct Response<'a> {
-    #[serde(rename = "Error", default, borrow)]
-    error: Option<EnvelopeError<'a>>,
-    #[serde(rename = "RequestId", default, borrow)]
-    request_id: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct EnvelopeError<'a> {
-    #[serde(rename = "Code", borrow)]
-    code: Cow<'a, str>,
-    #[serde(rename = "Message", default, borrow)]
-    message: Option<Cow<'a, str>>,
 }
 
 #[cfg(test)]
@@ -264,13 +240,20 @@ mod tests {
     }
 
     #[test]
-    fn body_errors_of_this_crate_are_kept() {
-        let (parts, ()) = http::Response::new(()).into_parts();
-        let head = ResponseHead::new(&parts);
-        let err = head.body_error(Error::from(ApiError::new(StatusCode::OK, "A", "b")));
-        assert!(err.is_api(), "{err:?}");
-        let err = head.body_error(std::io::Error::other("reset"));
-        assert!(err.is_body(), "{err:?}");
-        assert!(head.too_large(10).is_event_too_large());
+    fn an_event_over_the_limit_is_the_layers_error() {
+        let (parts, ()) = http::Response::builder()
+            .header("x-tc-requestid", "r-1")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let err = ResponseHead::new(&parts).too_large(10);
+        let layer = err.as_layer().expect("Error::Layer");
+        assert_eq!(layer.downcast_ref::<EventTooLarge>().unwrap().limit(), 10);
+        assert_eq!(err.retry_class(), RetryClass::Never);
+        assert_eq!(err.request_id().unwrap(), "r-1");
+        assert_eq!(
+            err.to_string(),
+            "server-sent event exceeds the limit of 10 bytes (HTTP 200, RequestId: r-1)"
+        );
     }
 }

@@ -45,7 +45,7 @@ impl SseLayer {
 
     /// The longest event (all its lines, line ends included), or line
     /// outside an event, in bytes; a longer one ends the body with
-    /// [`Error::EventTooLarge`](crate::Error::EventTooLarge), and no more
+    /// [`EventTooLarge`](super::EventTooLarge), and no more
     /// than the limit plus one chunk is held in memory.
     pub fn max_event_size(mut self, limit: usize) -> Self {
         self.max_event_size = limit;

@@ -31,7 +31,7 @@
 //! leading UTF-8 BOM, comments, multi-line data, the `event`, `data`, `id`
 //! and `retry` fields, a field without a colon. An event (or a line outside
 //! one) longer than [`SseLayer::max_event_size`] ends the body with
-//! [`Error::EventTooLarge`](crate::Error::EventTooLarge). A server that
+//! [`EventTooLarge`] inside [`Error::Layer`](crate::Error::Layer). A server that
 //! closes the stream right after an error event without its final blank
 //! line still gets its error reported.
 //!
@@ -75,6 +75,7 @@
 //! ```
 
 mod body;
+mod error;
 mod event;
 mod events;
 mod failure;
@@ -84,6 +85,7 @@ mod parser;
 mod service;
 
 pub use body::SseBody;
+pub use error::EventTooLarge;
 pub use event::Event;
 pub use events::Events;
 pub use future::ResponseFuture;

@@ -3,7 +3,10 @@
 Reads on stdin a JSON object:
   endpoint     "127.0.0.1:PORT", as HttpProfile(endpoint=...) takes it
   calls        a list of {service, version, action, region, params,
-               secret_id, secret_key, sse (bool)}
+               secret_id, secret_key, sse (bool), and optionally
+               method ("POST" or "GET", HttpProfile(reqMethod=...)) and
+               sign_method ("TC3-HMAC-SHA256", "HmacSHA256" or "HmacSHA1",
+               ClientProfile(signMethod=...))}
 
 and writes a JSON list with, for each call, what the SDK returned:
   {"response": {...}}                       call_json succeeded
@@ -24,7 +27,8 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 
 
 def call(endpoint, spec):
-    profile = ClientProfile(httpProfile=HttpProfile(protocol="http", endpoint=endpoint))
+    http_profile = HttpProfile(protocol="http", endpoint=endpoint, reqMethod=spec.get("method", "POST"))
+    profile = ClientProfile(signMethod=spec.get("sign_method", "TC3-HMAC-SHA256"), httpProfile=http_profile)
     cred = credential.Credential(spec["secret_id"], spec["secret_key"])
     client = CommonClient(spec["service"], spec["version"], cred, spec["region"], profile)
     try:

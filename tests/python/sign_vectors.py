@@ -17,9 +17,14 @@ A vector is an object with:
   service, version, action, region (or null), language (or null),
   host (the SDK's endpoint: the Host it signs and sends),
   method ("POST" or "GET"), unsigned_payload (bool),
+  sign_method (optional: "TC3-HMAC-SHA256", the default, "HmacSHA256" or
+  "HmacSHA1", ClientProfile(signMethod=...)),
   and exactly one of:
     params       a JSON object the SDK serializes itself (json.dumps, or the
-                 query string for GET);
+                 query string for GET); with "get_query" beside it, a GET
+                 whose query string the SDK's `urlencode` returns as given
+                 (the exact query the Rust side built), so that the SDK signs
+                 the same query;
     json_body    a JSON text the SDK sends as its application/json body;
     octet_hex    bytes, in hex, sent as application/octet-stream.
 
@@ -40,7 +45,7 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 
 def build(vector):
     http_profile = HttpProfile(endpoint=vector["host"], reqMethod=vector["method"])
-    profile = ClientProfile(httpProfile=http_profile)
+    profile = ClientProfile(signMethod=vector.get("sign_method"), httpProfile=http_profile)
     # The SDK defaults to zh-CN; None sends no X-TC-Language at all.
     profile.language = vector["language"]
     profile.unsignedPayload = vector["unsigned_payload"]
@@ -55,6 +60,9 @@ def build(vector):
     ]
     if "params" in vector:
         params = vector["params"]
+        if "get_query" in vector:
+            query = vector["get_query"]
+            patches.append(mock.patch.object(abstract_client, "urlencode", lambda _: query))
     elif "json_body" in vector:
         params = {}
         body = vector["json_body"]

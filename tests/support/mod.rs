@@ -1,4 +1,5 @@
 //! Shared pieces of the integration tests.
 #![allow(dead_code)]
 
+pub mod escape;
 pub mod server;

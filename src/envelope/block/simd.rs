@@ -34,6 +34,32 @@ pub(crate) struct Classes {
     pub(crate) hex_digit: u64,
     /// `u`
     pub(crate) letter_u: u64,
+    /// What may begin or continue a literal or a number, the only tokens
+    /// besides strings and punctuation: `0-9 + - . E` and the letters of
+    /// `true false null` (`a e f l n r s t u`).
+    pub(crate) scalar: u64,
+}
+
+/// Whether `byte` may begin or continue a literal or a number.
+#[inline(always)]
+pub(crate) fn is_scalar_byte(byte: u8) -> bool {
+    matches!(
+        byte,
+        b'0'..=b'9'
+            | b'+'
+            | b'-'
+            | b'.'
+            | b'E'
+            | b'a'
+            | b'e'
+            | b'f'
+            | b'l'
+            | b'n'
+            | b'r'
+            | b's'
+            | b't'
+            | b'u'
+    )
 }
 
 /// The three escape classes of each byte, one at a time.
@@ -90,6 +116,7 @@ impl Kernel for Portable {
             set(&mut classes.close, matches!(byte, b'}' | b']'));
             set(&mut classes.control, byte < 0x20);
             set(&mut classes.non_ascii, byte >= 0x80);
+            set(&mut classes.scalar, is_scalar_byte(byte));
         }
         escape_classes(block, &mut classes);
         classes
@@ -143,8 +170,14 @@ pub(crate) mod forced {
         Avx512,
     }
 
-    pub(crate) const ALL: [Choice; 4] =
-        [Choice::Portable, Choice::Sse2, Choice::Avx2, Choice::Avx512];
+    /// Every choice, the byte path first.
+    pub(crate) const ALL: [Choice; 5] = [
+        Choice::Bytewise,
+        Choice::Portable,
+        Choice::Sse2,
+        Choice::Avx2,
+        Choice::Avx512,
+    ];
 
     thread_local! {
         static FORCED: Cell<Option<Choice>> = const { Cell::new(None) };
@@ -355,6 +388,15 @@ pub(crate) mod x86 {
         0,
     ];
 
+    // The scalar class by one more lookup on the low nibble, ANDed with the
+    // high nibble's entry of `HIGH_NIBBLE`: a low nibble's entry holds the
+    // bits `HIGH_NIBBLE` gives the high nibbles it pairs with, for
+    //   `+ - .` (0x2_, bit 0)   `0-9` (0x3_, bit 4)   `E` (0x4_, bit 5)
+    //   `a e f l n` (0x6_, bit 2)   `r s t u` (0x7_, bit 3)
+    const SCALAR_LOW_NIBBLE: [i8; 16] = [
+        0x10, 0x14, 0x18, 0x18, 0x18, 0x3c, 0x14, 0x10, 0x10, 0x10, 0, 0x01, 0x04, 0x01, 0x05, 0,
+    ];
+
     #[target_feature(enable = "pclmulqdq,sse2")]
     fn prefix_xor_clmul(bits: u64) -> u64 {
         // Carry-less multiplication by all ones XORs every shift of `bits`.
@@ -372,10 +414,12 @@ pub(crate) mod x86 {
         // `[` and `{`, `]` and `}` differ only in bit 5.
         let folded = _mm512_or_si512(v, _mm512_set1_epi8(0x20));
         let high = _mm512_and_si512(_mm512_srli_epi16(v, 4), _mm512_set1_epi8(0x0f));
+        let high = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(table(HIGH_NIBBLE)), high);
         let escape = _mm512_and_si512(
             _mm512_shuffle_epi8(_mm512_broadcast_i32x4(table(LOW_NIBBLE)), v),
-            _mm512_shuffle_epi8(_mm512_broadcast_i32x4(table(HIGH_NIBBLE)), high),
+            high,
         );
+        let scalar = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(table(SCALAR_LOW_NIBBLE)), v);
         Classes {
             backslash: eq(b'\\'),
             quote: eq(b'"'),
@@ -390,6 +434,7 @@ pub(crate) mod x86 {
             escapable: _mm512_test_epi8_mask(escape, _mm512_set1_epi8(ESCAPABLE)),
             hex_digit: _mm512_test_epi8_mask(escape, _mm512_set1_epi8(HEX_DIGIT)),
             letter_u: _mm512_movepi8_mask(escape),
+            scalar: _mm512_test_epi8_mask(scalar, high),
         }
     }
 
@@ -398,6 +443,7 @@ pub(crate) mod x86 {
         let blanks = _mm256_broadcastsi128_si256(table(BLANKS));
         let low_nibble = _mm256_broadcastsi128_si256(table(LOW_NIBBLE));
         let high_nibble = _mm256_broadcastsi128_si256(table(HIGH_NIBBLE));
+        let scalar_low = _mm256_broadcastsi128_si256(table(SCALAR_LOW_NIBBLE));
         let mut classes = Classes::default();
         for half in 0..2 {
             // SAFETY: bytes 32 * half .. 32 * half + 32 of `block` are
@@ -420,10 +466,8 @@ pub(crate) mod x86 {
             ));
             classes.non_ascii |= bits(v);
             let high = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0f));
-            let escape = _mm256_and_si256(
-                _mm256_shuffle_epi8(low_nibble, v),
-                _mm256_shuffle_epi8(high_nibble, high),
-            );
+            let high = _mm256_shuffle_epi8(high_nibble, high);
+            let escape = _mm256_and_si256(_mm256_shuffle_epi8(low_nibble, v), high);
             let none_of = |class: i8| {
                 let masked = _mm256_and_si256(escape, _mm256_set1_epi8(class));
                 !bits(_mm256_cmpeq_epi8(masked, _mm256_setzero_si256()))
@@ -432,6 +476,9 @@ pub(crate) mod x86 {
             classes.escapable |= none_of(ESCAPABLE);
             classes.hex_digit |= none_of(HEX_DIGIT);
             classes.letter_u |= bits(escape);
+            let scalar = _mm256_and_si256(_mm256_shuffle_epi8(scalar_low, v), high);
+            classes.scalar |= !bits(_mm256_cmpeq_epi8(scalar, _mm256_setzero_si256()))
+                & (0xffff_ffff << (32 * half));
         }
         classes
     }
@@ -479,6 +526,16 @@ pub(crate) mod x86 {
                 .into_iter()
                 .fold(u, |any, byte| _mm_or_si128(any, eq(byte)));
             classes.escapable |= bits(escapable);
+            let scalar = [b'+', b'-', b'.', b'E', b'a', b'l', b'n']
+                .into_iter()
+                .fold(between(v, b'0', b'9'), |any, byte| {
+                    _mm_or_si128(any, eq(byte))
+                });
+            let scalar = _mm_or_si128(
+                scalar,
+                _mm_or_si128(between(v, b'e', b'f'), between(v, b'r', b'u')),
+            );
+            classes.scalar |= bits(scalar);
         }
         classes
     }
@@ -514,7 +571,7 @@ mod tests {
     fn blocks() -> impl Strategy<Value = [u8; BLOCK]> {
         // Mostly JSON's own bytes, so that every class is dense, and any byte.
         let byte = prop_oneof![
-            3 => prop::sample::select(b"{}[]:,\" \\\t\n\r/bfnrtu0aAfFgG9\x1f\x7f\x80\xff".to_vec()),
+            3 => prop::sample::select(b"{}[]:,\" \\\t\n\r/bfnrtu0aAfFgG9\x1f\x7f\x80\xff+-.eElsx@$<".to_vec()),
             1 => any::<u8>(),
         ];
         prop::array::uniform32(byte.clone()).prop_flat_map(move |a| {

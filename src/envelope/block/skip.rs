@@ -17,10 +17,12 @@ use super::strings::Strings;
 /// offset just past its closing bracket, or the offset of a syntax error.
 ///
 /// Checked: brackets, strings (escapes, control characters, UTF-8),
-/// `key : value , …` grammar, and that no byte outside a string is a
-/// control character, a backslash or non-ASCII. Not checked: the spelling
-/// of scalars (`tru`, `01`, `1.2.3` pass), which the caller's own
-/// deserializer will see.
+/// `key : value , …` grammar, and that every byte outside a string is a
+/// blank, punctuation or one that may begin or continue a literal or a
+/// number (`0-9 + - . E a e f l n r s t u`): no control character, DEL,
+/// backslash, non-ASCII byte or other symbol. Not checked: the spelling of
+/// scalars made of those bytes (`tru`, `01`, `1.2.3` pass), which the
+/// caller's own deserializer will see.
 pub(crate) fn skip_container(bytes: &[u8], start: usize) -> Result<usize, usize> {
     debug_assert!(matches!(bytes.get(start), Some(b'{' | b'[')));
     dispatch(SkipContainer { bytes, start })
@@ -110,8 +112,10 @@ impl Checker {
         let comma = classes.comma & outside;
         let scalar = outside & !(blank | brace | bracket | close | colon | comma | close_quote);
 
-        let mut invalid = (classes.control & (in_string | !classes.whitespace))
-            | ((classes.backslash | classes.non_ascii) & outside);
+        // Outside strings, only what a literal or number is made of may
+        // stand between punctuation: control bytes (blanks aside), DEL,
+        // backslashes, non-ASCII bytes and other symbols are refused here.
+        let mut invalid = (classes.control & in_string) | (scalar & !classes.scalar);
 
         // The brackets, in order: where the container ends, whether
         // each closer matches, and which bytes are in an array.
@@ -271,6 +275,17 @@ mod tests {
             (b"{\"a\":1 \"b\":2}", 7),
             (b"{\"a\":\"b\":1}", 8),
             (b"[{\"a\":1},2,[3]:4]", 14),
+            // Outside strings, bytes no JSON token is made of (#21).
+            (b"[\x7f]", 1),
+            (b"[1\x7f]", 2),
+            (b"{\"a\":\x7f}", 5),
+            (b"[@]", 1),
+            (b"[$3]", 1),
+            (b"[<5210]", 1),
+            (b"[1, 2 #]", 6),
+            (b"[tr\x7fue]", 3),
+            (b"[nul~]", 4),
+            (b"[1e5_]", 4),
         ] {
             assert_eq!(skip(text), Err(at), "{:?}", String::from_utf8_lossy(text));
         }
@@ -295,7 +310,40 @@ mod tests {
 
     #[test]
     fn scalars_are_not_spelled_out() {
-        // The one divergence from serde_json, left to the caller's parser.
-        assert_eq!(skip(b"[tru, 01, 1.2.3, -]"), Ok(19));
+        // The one divergence from serde_json, left to the caller's parser:
+        // misspellings made of the bytes scalars are made of.
+        assert_eq!(skip(b"[tru, 01, 1.2.3, -, eu, +.E]"), Ok(28));
+    }
+
+    #[test]
+    fn outside_strings_only_the_bytes_of_literals_and_numbers_pass() {
+        let made_of = b"0123456789+-.Eaeflnrstu";
+        for byte in 0..=u8::MAX {
+            if b"\"{}[]:, \t\n\r".contains(&byte) {
+                continue;
+            }
+            let text = [b'[', byte, b']'];
+            let expected = if made_of.contains(&byte) {
+                Ok(3)
+            } else {
+                Err(1)
+            };
+            assert_eq!(skip(&text), expected, "{byte:#04x}");
+        }
+    }
+
+    #[test]
+    fn every_byte_outside_strings_is_checked_at_every_place() {
+        // A byte no token is made of, at every offset of a long array, so
+        // that it falls at each place of a block.
+        for bad in [0x7f, b'@', b'$', b'<', b'#', b'_', b'x', b'A', 0x01, 0x80] {
+            for at in 1..140 {
+                let mut text = b"[".to_vec();
+                text.extend(std::iter::repeat_n(b' ', at - 1));
+                text.push(bad);
+                text.extend_from_slice(b" ]");
+                assert_eq!(skip(&text), Err(at), "{bad:#x} at {at}");
+            }
+        }
     }
 }
