@@ -18,7 +18,7 @@ use tower_tencentcloud::action::ActionRequest;
 use tower_tencentcloud::action::Deadline;
 use tower_tencentcloud::emulator::{Emulator, Outcome};
 use tower_tencentcloud::ratelimit::{AdaptiveRateLimitLayer, RateKey};
-use tower_tencentcloud::retry::{Deadline, RetryBudget, RetryPolicy};
+use tower_tencentcloud::retry::{RetryBudget, RetryPolicy};
 use tower_tencentcloud::sign::{Credentials, SignLayer};
 use tower_tencentcloud::{EnvelopeLayer, Error, RetryClass};
 

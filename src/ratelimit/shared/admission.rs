@@ -14,8 +14,8 @@ use tokio::time::Instant;
 use super::budget::{Budget, OnStoreFailure};
 use super::pool::KeyLease;
 use super::store::{Grant, StoreError};
-use crate::Error;
 use crate::ratelimit::RateKey;
+use crate::{Error, LayerError, RetryClass};
 
 /// What a request under a shared budget does.
 pub(crate) enum Admit {
@@ -115,7 +115,7 @@ fn unavailable(budget: &Budget) -> Admit {
     match budget.config.failure_mode() {
         OnStoreFailure::FailOpen => Admit::Local,
         OnStoreFailure::FailClosed => {
-            let error: crate::error::BoxError = Box::new(StoreError::unavailable());
+            let error = LayerError::new(StoreError::unavailable(), RetryClass::Transient);
             Admit::Refused(Error::from(error))
         }
     }

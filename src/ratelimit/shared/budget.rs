@@ -26,8 +26,9 @@ pub enum OnStoreFailure {
     /// at the rate its share of the budget had; calls go on.
     #[default]
     FailOpen,
-    /// Calls end with an error ([`Error::is_transport`](crate::Error::is_transport),
-    /// whose source is a [`StoreError`]) without being sent.
+    /// Calls end without being sent, with an [`Error::Layer`](crate::Error::Layer)
+    /// whose error is a [`StoreError`], retry class
+    /// [`Transient`](crate::RetryClass::Transient).
     FailClosed,
 }
 
