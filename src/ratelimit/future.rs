@@ -12,6 +12,7 @@ use tower::Service;
 use super::RateKey;
 use super::last_throttle::LastThrottle;
 use super::rates::{KeyState, Rates};
+use super::shared::{Admit, LeaseFuture, Ticket};
 use super::state::{Admission, Answer, Cut};
 use crate::action::Deadline;
 use crate::action::telemetry;
@@ -34,6 +35,13 @@ pin_project! {
 pin_project! {
     #[project = StateProj]
     enum State<S, B, F> {
+        // Under a shared budget: the token comes from the store.
+        Leasing {
+            lease: LeaseFuture,
+            service: Option<S>,
+            request: Option<Request<B>>,
+        },
+        // A reservation of the local limiter, or none for a shared token.
         Waiting {
             #[pin]
             sleep: Sleep,
@@ -60,6 +68,22 @@ where
     pub(crate) fn sent(future: S::Future, feedback: Feedback) -> Self {
         Self {
             state: State::Sent { future },
+            feedback,
+        }
+    }
+
+    pub(crate) fn leasing(
+        lease: LeaseFuture,
+        service: S,
+        request: Request<B>,
+        feedback: Feedback,
+    ) -> Self {
+        Self {
+            state: State::Leasing {
+                lease,
+                service: Some(service),
+                request: Some(request),
+            },
             feedback,
         }
     }
@@ -109,10 +133,9 @@ where
                     since,
                 } => {
                     ready!(sleep.as_mut().poll(cx));
-                    let held = reservation
-                        .as_mut()
-                        .expect("ResponseFuture polled after completion");
-                    if let Some(token_at) = held.confirm(Instant::now()) {
+                    if let Some(held) = reservation.as_mut()
+                        && let Some(token_at) = held.confirm(Instant::now())
+                    {
                         // A cut cancelled the reservation; the new one is later,
                         // maybe too late.
                         let request = request
@@ -127,17 +150,37 @@ where
                         continue;
                     }
                     ready!(service.poll_ready(cx))?;
-                    let generation = reservation
-                        .take()
-                        .expect("ResponseFuture polled after completion")
-                        .redeem();
-                    this.feedback.generation = generation;
+                    if let Some(held) = reservation.take() {
+                        this.feedback.generation = held.redeem();
+                    }
                     let request = request
                         .take()
                         .expect("ResponseFuture polled after completion");
                     this.feedback.waited(since.elapsed());
                     let future = service.call(request);
                     this.state.set(State::Sent { future });
+                }
+                StateProj::Leasing {
+                    lease,
+                    service,
+                    request,
+                } => {
+                    let admit = ready!(Pin::new(lease).poll(cx));
+                    let service = service
+                        .take()
+                        .expect("ResponseFuture polled after completion");
+                    let request = request
+                        .take()
+                        .expect("ResponseFuture polled after completion");
+                    let next = match admit {
+                        Admit::At { at, ticket } => {
+                            this.feedback.ticket = Some(ticket);
+                            State::waiting_at(at, service, request, None)
+                        }
+                        Admit::Refused(error) => State::Refused { error: Some(error) },
+                        Admit::Local => this.feedback.admit_locally(service, request),
+                    };
+                    this.state.set(next);
                 }
                 StateProj::Sent { future } => {
                     let result = ready!(future.poll(cx));
@@ -155,12 +198,30 @@ where
     }
 }
 
+impl<S, B, F> State<S, B, F> {
+    fn waiting_at(
+        at: Instant,
+        service: S,
+        request: Request<B>,
+        reservation: Option<Reservation>,
+    ) -> Self {
+        State::Waiting {
+            sleep: tokio::time::sleep_until(at),
+            service,
+            request: Some(request),
+            reservation,
+            since: Instant::now(),
+        }
+    }
+}
+
 impl<S, B> fmt::Debug for ResponseFuture<S, B>
 where
     S: Service<Request<B>>,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &self.state {
+            State::Leasing { .. } => "leasing a token of the shared budget".to_owned(),
             State::Waiting { sleep, .. } => format!("waiting until {:?}", sleep.deadline()),
             State::Sent { .. } => "sent".to_owned(),
             State::Refused { .. } => "refused: its deadline comes before its token".to_owned(),
@@ -248,6 +309,8 @@ pub(crate) struct Feedback {
     key: RateKey,
     state: Option<Arc<KeyState>>,
     generation: u64,
+    /// Set when the shared budget admitted the request: it learns instead.
+    ticket: Option<Ticket>,
 }
 
 impl Feedback {
@@ -262,6 +325,37 @@ impl Feedback {
             key,
             state,
             generation,
+            ticket: None,
+        }
+    }
+
+    /// Admits a request on the local limiter, as
+    /// [`AdaptiveRateLimit`](super::AdaptiveRateLimit) does without a
+    /// shared budget: the store is down and the budget fails open.
+    fn admit_locally<S, B, F>(&mut self, service: S, request: Request<B>) -> State<S, B, F> {
+        let now = Instant::now();
+        let Some(state) = self.rates.get(&self.key) else {
+            return State::waiting_at(now, service, request, None);
+        };
+        match state.admit(now) {
+            Admission::Now { generation } => {
+                self.generation = generation;
+                self.state = Some(state);
+                State::waiting_at(now, service, request, None)
+            }
+            Admission::At {
+                deadline,
+                generation,
+            } => {
+                if let Some(error) = refusal(&state, &request, deadline) {
+                    state.release(generation, now);
+                    return State::Refused { error: Some(error) };
+                }
+                self.generation = generation;
+                self.state = Some(state.clone());
+                let reservation = Reservation::new(state, generation);
+                State::waiting_at(deadline, service, request, Some(reservation))
+            }
         }
     }
 
@@ -273,6 +367,10 @@ impl Feedback {
             // No answer (transport, body, signing failures): nothing to learn.
             Err(_) => return,
         };
+        if let Some(ticket) = &self.ticket {
+            ticket.learn(answer == Answer::Throttled);
+            return;
+        }
         let now = Instant::now();
         let cut = match &self.state {
             Some(state) => state.learn(answer, self.generation, now),

@@ -4,6 +4,7 @@ use tower::Layer;
 
 use super::cubic::Cubic;
 use super::rates::Rates;
+use super::shared::{Budget, Curve, SharedBudget};
 use super::state::Tuning;
 use super::{AdaptiveRateLimit, RateKey};
 
@@ -52,6 +53,7 @@ const DEFAULT_TUNING: Tuning = Tuning {
 #[derive(Debug, Clone)]
 pub struct AdaptiveRateLimitLayer {
     rates: Arc<Rates>,
+    shared: Option<Arc<Budget>>,
 }
 
 impl AdaptiveRateLimitLayer {
@@ -59,6 +61,7 @@ impl AdaptiveRateLimitLayer {
     pub fn new() -> Self {
         Self {
             rates: Arc::new(Rates::new(DEFAULT_TUNING)),
+            shared: None,
         }
     }
 
@@ -142,12 +145,55 @@ impl AdaptiveRateLimitLayer {
         self.rates.get(key).and_then(|state| state.rate())
     }
 
+    /// Shares the rates with every process that uses `budget`: requests
+    /// wait for tokens of the budget's store, and a throttle seen by any of
+    /// them cuts the rate of all (see [`shared`](super::shared)). The
+    /// layer's own rates are what a process falls back to while the store
+    /// is down.
+    ///
+    /// ```
+    /// use tower_tencentcloud::ratelimit::AdaptiveRateLimitLayer;
+    /// use tower_tencentcloud::ratelimit::shared::{Account, Grant, Lease, LeaseAsk};
+    /// use tower_tencentcloud::ratelimit::shared::{RateStore, SharedBudget, StoreFuture};
+    /// # #[derive(Debug)]
+    /// # struct Unlimited;
+    /// # impl RateStore for Unlimited {
+    /// #     fn lease(&self, _: &str, _: LeaseAsk) -> StoreFuture<'_, Lease> {
+    /// #         Box::pin(async { Ok(Lease::new(0, Grant::Free)) })
+    /// #     }
+    /// #     fn cut(&self, _: &str, _: u64, _: LeaseAsk) -> StoreFuture<'_, bool> {
+    /// #         Box::pin(async { Ok(false) })
+    /// #     }
+    /// # }
+    ///
+    /// // With Redis: RedisStore::new(connection_manager), feature `redis`.
+    /// let budget = SharedBudget::new(Unlimited, Account::from_secret_id("AKIDEXAMPLE"));
+    /// let layer = AdaptiveRateLimitLayer::new().min_rate(1.0).shared(budget.clone());
+    /// assert_eq!(budget.stats().round_trips(), 0);
+    /// ```
+    pub fn shared(mut self, budget: SharedBudget) -> Self {
+        let curve = curve(self.rates.tuning());
+        self.shared = Some(budget.engine(curve, self.rates.clone()));
+        self
+    }
+
     fn tuned(self, tune: impl FnOnce(&mut Tuning)) -> Self {
         let mut tuning = self.rates.tuning();
         tune(&mut tuning);
-        Self {
-            rates: Arc::new(Rates::new(tuning)),
-        }
+        let rates = Arc::new(Rates::new(tuning));
+        let shared = self
+            .shared
+            .map(|budget| budget.config.engine(curve(tuning), rates.clone()));
+        Self { rates, shared }
+    }
+}
+
+fn curve(tuning: Tuning) -> Curve {
+    Curve {
+        beta: tuning.cubic.beta(),
+        scale: tuning.cubic.scale(),
+        min_rate: tuning.min_rate,
+        headroom: tuning.headroom,
     }
 }
 
@@ -161,6 +207,6 @@ impl<S> Layer<S> for AdaptiveRateLimitLayer {
     type Service = AdaptiveRateLimit<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        AdaptiveRateLimit::from_rates(inner, self.rates.clone())
+        AdaptiveRateLimit::from_rates(inner, self.rates.clone(), self.shared.clone())
     }
 }

@@ -47,6 +47,10 @@
 //!
 //! `cargo run --release --example ratelimit --features emulator` compares
 //! it with retries alone against the emulator.
+//!
+//! Many processes of one account share one budget through a store
+//! ([`shared`]: Redis, feature `redis`) with
+//! [`AdaptiveRateLimitLayer::shared`].
 
 mod accepted_rate;
 mod bucket;
@@ -57,6 +61,7 @@ mod last_throttle;
 mod layer;
 mod rates;
 mod service;
+pub mod shared;
 mod state;
 
 pub use future::ResponseFuture;

@@ -76,6 +76,19 @@ impl Rates {
         };
         state.learn(Answer::Throttled, generation, now)
     }
+
+    /// Paces `key` at `rate` from now on (see [`KeyRate::limit_at`]).
+    pub(crate) fn seed(&self, key: &RateKey, rate: f64, now: Instant) {
+        let state = {
+            let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
+            keys.entry(key.clone())
+                .or_insert_with(|| Arc::new(KeyState::new(self.tuning, now)))
+                .clone()
+        };
+        self.ever_throttled.store(true, Ordering::Release);
+        state.lock().limit_at(rate, now);
+        state.limited.store(true, Ordering::Release);
+    }
 }
 
 impl KeyState {

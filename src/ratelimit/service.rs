@@ -8,6 +8,7 @@ use tower::{Layer, Service};
 
 use super::future::{Feedback, Reservation, ResponseFuture, refusal};
 use super::rates::Rates;
+use super::shared::{Budget, LeaseFuture};
 use super::state::Admission;
 use super::{AdaptiveRateLimitLayer, RateKey};
 use crate::error::Error;
@@ -82,6 +83,7 @@ use crate::error::Error;
 pub struct AdaptiveRateLimit<S> {
     inner: S,
     rates: Arc<Rates>,
+    shared: Option<Arc<Budget>>,
 }
 
 impl<S> AdaptiveRateLimit<S> {
@@ -90,8 +92,12 @@ impl<S> AdaptiveRateLimit<S> {
         AdaptiveRateLimitLayer::new().layer(inner)
     }
 
-    pub(crate) fn from_rates(inner: S, rates: Arc<Rates>) -> Self {
-        Self { inner, rates }
+    pub(crate) fn from_rates(inner: S, rates: Arc<Rates>, shared: Option<Arc<Budget>>) -> Self {
+        Self {
+            inner,
+            rates,
+            shared,
+        }
     }
 
     /// A layer that wraps services with `AdaptiveRateLimit`.
@@ -121,6 +127,14 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let key = RateKey::from_request(&request);
+        if let Some(budget) = &self.shared {
+            // As for a wait below: the future calls the instance made ready.
+            let clone = self.inner.clone();
+            let ready = mem::replace(&mut self.inner, clone);
+            let lease = LeaseFuture::new(budget.clone(), key.clone());
+            let feedback = Feedback::new(self.rates.clone(), key, None, 0);
+            return ResponseFuture::leasing(lease, ready, request, feedback);
+        }
         let Some(state) = self.rates.get(&key) else {
             let feedback = Feedback::new(self.rates.clone(), key, None, 0);
             return ResponseFuture::sent(self.inner.call(request), feedback);

@@ -164,6 +164,26 @@ impl KeyRate {
         }
     }
 
+    /// Paces at `rate` from now on, as if the curve had climbed back to it
+    /// since a cut: the start of a process that limited itself with a
+    /// shared budget and is left alone (the store is down).
+    pub(crate) fn limit_at(&mut self, rate: f64, now: Instant) {
+        let Tuning {
+            cubic,
+            min_rate,
+            headroom,
+        } = self.tuning;
+        let rate = rate.max(min_rate);
+        let last_max = rate / (1.0 - headroom);
+        let since_cut = std::time::Duration::from_secs_f64(cubic.recovery_time(last_max));
+        self.generation += 1;
+        self.phase = Phase::Limited {
+            bucket: TokenBucket::new(rate, now),
+            last_max,
+            last_cut: now.checked_sub(since_cut).unwrap_or(now),
+        };
+    }
+
     fn cut(&mut self, now: Instant) -> Option<Cut> {
         let Tuning {
             cubic, min_rate, ..

@@ -1,0 +1,237 @@
+//! [`RedisStore`]: a shared budget in Redis, one hash per key, changed
+//! only by Lua scripts that read the server's clock.
+
+use std::fmt;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use redis::Script;
+use redis::aio::ConnectionManager;
+
+use super::store::{Grant, Lease, LeaseAsk, RateStore, StoreError, StoreFuture};
+
+/// A key unused for this long is forgotten: its budget starts anew.
+const IDLE_TTL_MS: u64 = 10 * 60 * 1000;
+
+/// Takes up to ARGV[1] tokens of the key KEYS[1], and adds ARGV[2]
+/// accepted answers to its measurement.
+///
+/// Every time is the server's (`TIME`, allowed in a script that writes
+/// since Redis 5 replicates scripts by their effects), in microseconds. The
+/// hash holds the generation (`gen`, the count of cuts), the rate the last
+/// cut was taken from (`last_max`) and its time (`last_cut`), the
+/// theoretical arrival time of the next token (`tat`, GCRA), the rate last
+/// granted (`rate`), and the accepted rate measured in windows of a second
+/// (`win_start`, `win_accepted`, `measured`, smoothed as in the AWS SDKs).
+/// A key never cut has no `last_max`: the reply grants a free lease, unless
+/// the caller knows a rate (ARGV[8], the rate of its last lease: Redis has
+/// lost the key, restarted empty), from which the curve goes on as if it
+/// had just climbed back to it.
+/// Otherwise the rate is the CUBIC curve since the last cut, less the
+/// headroom, at most twice the measured rate and at least the floor; the
+/// reply is {generation, first token in µs from now, µs between tokens,
+/// count}. An idle key does not bank tokens: the schedule starts from now.
+/// Tokens are granted no further ahead than two batches: beyond, the reply
+/// grants none and says when to ask again, and the callers of a busy key
+/// wait in their process rather than hold tokens scheduled at a rate that
+/// a cut has since changed. The times to ask again are handed out a batch
+/// apart (`wake`), so that processes waiting together take turns rather
+/// than all ask at the first free slot.
+const LEASE_SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local want = tonumber(ARGV[1])
+local accepted = tonumber(ARGV[2])
+local beta = tonumber(ARGV[3])
+local scale = tonumber(ARGV[4])
+local min_rate = tonumber(ARGV[5])
+local headroom = tonumber(ARGV[6])
+local ttl = tonumber(ARGV[7])
+local h = redis.call('HMGET', KEYS[1], 'gen', 'last_max', 'last_cut', 'tat', 'win_start', 'win_accepted', 'measured', 'wake')
+local gen = tonumber(h[1]) or 0
+local win_start = tonumber(h[5]) or now
+local win_accepted = (tonumber(h[6]) or 0) + accepted
+local measured = tonumber(h[7])
+if now - win_start >= 1000000 then
+  local rate = win_accepted * 1000000 / (now - win_start)
+  if measured then measured = 0.8 * rate + 0.2 * measured else measured = rate end
+  win_start = now
+  win_accepted = 0
+  redis.call('HSET', KEYS[1], 'measured', measured)
+end
+redis.call('HSET', KEYS[1], 'win_start', win_start, 'win_accepted', win_accepted)
+redis.call('PEXPIRE', KEYS[1], ttl)
+local last_max = tonumber(h[2])
+local last_cut = tonumber(h[3])
+local known = tonumber(ARGV[8])
+if not last_max and known > 0 then
+  last_max = known / (1 - headroom)
+  last_cut = now - ((last_max * (1 - beta) / scale) ^ (1 / 3)) * 1000000
+  redis.call('HSET', KEYS[1], 'last_max', last_max, 'last_cut', last_cut)
+end
+if not last_max then
+  return {gen, -1, 0, 0}
+end
+local k = (last_max * (1 - beta) / scale) ^ (1 / 3)
+local d = (now - last_cut) / 1000000 - k
+local rate = (scale * d * d * d + last_max) * (1 - headroom)
+if measured and rate > 2 * measured then rate = 2 * measured end
+if rate < min_rate then rate = min_rate end
+local interval = 1000000 / rate
+local tat = tonumber(h[4]) or now
+if tat < now then tat = now end
+local horizon = 2 * want * interval
+if tat - now > horizon then
+  local at = tat - horizon
+  local wake = tonumber(h[8])
+  if wake and wake > at then at = wake end
+  redis.call('HSET', KEYS[1], 'rate', rate, 'wake', at + want * interval)
+  return {gen, math.floor(at - now), math.floor(interval), 0}
+end
+redis.call('HSET', KEYS[1], 'tat', tat + want * interval, 'rate', rate)
+return {gen, math.floor(tat - now), math.floor(interval), want}
+";
+
+/// Cuts the rate of KEYS[1] for a throttle of a request sent under
+/// generation ARGV[1], unless a cut has answered it already: from the lower
+/// of the rate last granted and the measured accepted rate (the measured
+/// rate alone at the first cut; nothing before a first window of a second
+/// is measured) to `beta` of it, starting a new generation. Tokens already
+/// leased stay leased (they are in the processes' hands), so the schedule
+/// ahead is stretched to the new rate instead: the next token is due when
+/// it would have been had those been spaced at the new rate.
+const CUT_SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local beta = tonumber(ARGV[2])
+local min_rate = tonumber(ARGV[3])
+local ttl = tonumber(ARGV[4])
+local h = redis.call('HMGET', KEYS[1], 'gen', 'rate', 'measured', 'tat')
+local gen = tonumber(h[1]) or 0
+if tonumber(ARGV[1]) ~= gen then
+  return 0
+end
+local rate = tonumber(h[2])
+local measured = tonumber(h[3])
+if not measured then
+  return 0
+end
+local from = measured
+if rate and rate < from then from = rate end
+local to = from * beta
+if to < min_rate then to = min_rate end
+redis.call('HSET', KEYS[1], 'gen', gen + 1, 'last_max', from, 'last_cut', now, 'rate', to)
+local tat = tonumber(h[4])
+if rate and tat and tat > now then
+  redis.call('HSET', KEYS[1], 'tat', now + (tat - now) * rate / to)
+end
+redis.call('PEXPIRE', KEYS[1], ttl)
+return 1
+";
+
+static LEASE: LazyLock<Script> = LazyLock::new(|| Script::new(LEASE_SCRIPT));
+static CUT: LazyLock<Script> = LazyLock::new(|| Script::new(CUT_SCRIPT));
+
+/// A [`RateStore`] in Redis (5 or later), through a
+/// [`ConnectionManager`] that reconnects by itself.
+///
+/// Each key is one hash, named `tower-tencentcloud:rate:{account}:{key}`,
+/// that expires after 10 idle minutes; each call is one `EVALSHA` of an
+/// atomic script (loaded again by itself after a restart of Redis) that
+/// reads the time from the server. Give the manager a response timeout
+/// no longer than the budget's, so that a dead connection is noticed.
+///
+/// ```no_run
+/// # async fn example() -> redis::RedisResult<()> {
+/// use std::time::Duration;
+/// use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+/// use tower_tencentcloud::ratelimit::shared::RedisStore;
+///
+/// let config = ConnectionManagerConfig::new()
+///     .set_connection_timeout(Some(Duration::from_millis(100)))
+///     .set_response_timeout(Some(Duration::from_millis(100)));
+/// let client = redis::Client::open("redis://127.0.0.1/")?;
+/// let store = RedisStore::new(ConnectionManager::new_with_config(client, config).await?);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct RedisStore {
+    connection: ConnectionManager,
+}
+
+impl RedisStore {
+    /// A store on `connection`.
+    pub fn new(connection: ConnectionManager) -> Self {
+        Self { connection }
+    }
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore").finish_non_exhaustive()
+    }
+}
+
+impl RateStore for RedisStore {
+    fn lease(&self, key: &str, ask: LeaseAsk) -> StoreFuture<'_, Lease> {
+        let mut connection = self.connection.clone();
+        let key = key.to_owned();
+        Box::pin(async move {
+            let curve = ask.curve();
+            let reply: Vec<i64> = LEASE
+                .key(&key)
+                .arg(ask.want())
+                .arg(ask.accepted())
+                .arg(curve.beta())
+                .arg(curve.scale())
+                .arg(curve.min_rate())
+                .arg(curve.headroom())
+                .arg(IDLE_TTL_MS)
+                .arg(ask.known_rate())
+                .invoke_async(&mut connection)
+                .await
+                .map_err(StoreError::new)?;
+            let &[generation, first, interval, count] = reply.as_slice() else {
+                return Err(StoreError::new(
+                    "the lease script answered an unexpected reply",
+                ));
+            };
+            let generation = u64::try_from(generation).unwrap_or(0);
+            if first < 0 {
+                return Ok(Lease::new(generation, Grant::Free));
+            }
+            let micros = |value: i64| Duration::from_micros(u64::try_from(value).unwrap_or(0));
+            if count == 0 {
+                let after = micros(first);
+                return Ok(Lease::new(generation, Grant::Later { after }));
+            }
+            Ok(Lease::new(
+                generation,
+                Grant::Slots {
+                    first: micros(first),
+                    interval: micros(interval.max(1)),
+                    count: u32::try_from(count).unwrap_or(0),
+                },
+            ))
+        })
+    }
+
+    fn cut(&self, key: &str, generation: u64, ask: LeaseAsk) -> StoreFuture<'_, bool> {
+        let mut connection = self.connection.clone();
+        let key = key.to_owned();
+        Box::pin(async move {
+            let curve = ask.curve();
+            let cut: i64 = CUT
+                .key(&key)
+                .arg(generation)
+                .arg(curve.beta())
+                .arg(curve.min_rate())
+                .arg(IDLE_TTL_MS)
+                .invoke_async(&mut connection)
+                .await
+                .map_err(StoreError::new)?;
+            Ok(cut == 1)
+        })
+    }
+}
