@@ -1,14 +1,80 @@
-//! Reads a body's data frames into a [`BodyBuffer`] until the body ends,
-//! goes past the limit, or fails: what both envelope futures wait for.
+//! What the two envelope futures (untyped and typed) share: the verdict on
+//! a response head (a stream to pass on, a body too large by its own
+//! account, or a body to read), and the reading of a body's data frames
+//! into a [`BodyBuffer`] until it ends, goes past the limit, or fails.
 
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
+use http::header::CONTENT_LENGTH;
+use http::response::Parts;
+use http::{HeaderMap, Response};
 use http_body::{Body, Frame};
 
+use super::EnvelopeBody;
 use super::buffer::BodyBuffer;
-use crate::error::BoxError;
+use crate::action::media_type::is_streaming;
+use crate::error::{BodyError, BodyTooLarge, BoxError, Error};
+use crate::request_id::RequestId;
+
+/// What the head of a response says about its body.
+pub(crate) enum Head<B> {
+    /// A stream, passed on unread with the header's RequestId.
+    Stream(Response<EnvelopeBody<B>>),
+    /// A body to read into the buffer, sized by what the body announces.
+    Read {
+        head: Parts,
+        body: B,
+        buffer: BodyBuffer,
+    },
+    /// A body that announces more than the limit: not read at all.
+    TooLarge(Error),
+}
+
+/// Sorts a response by its head.
+#[inline]
+pub(crate) fn read_head<B: Body>(response: Response<B>, limit: usize) -> Head<B> {
+    let (mut head, body) = response.into_parts();
+    if is_streaming(&head.headers) {
+        let header_request_id = RequestId::from_headers(&head.headers);
+        let body = EnvelopeBody::stream(body, head.status, header_request_id.clone());
+        if let Some(id) = header_request_id {
+            head.extensions.insert(id);
+        }
+        return Head::Stream(Response::from_parts(head, body));
+    }
+    let expected = expected_len(&head.headers, &body);
+    if expected > limit as u64 {
+        let id = RequestId::from_headers(&head.headers);
+        return Head::TooLarge(Error::BodyTooLarge(BodyTooLarge::new(
+            head.status,
+            id,
+            limit,
+        )));
+    }
+    Head::Read {
+        head,
+        body,
+        buffer: BodyBuffer::new(expected as usize, limit),
+    }
+}
+
+/// The size the body announces: its size hint when exact (hyper makes it
+/// from Content-Length), else the larger of Content-Length and the hint's
+/// lower bound.
+fn expected_len<B: Body>(headers: &HeaderMap, body: &B) -> u64 {
+    let hint = body.size_hint();
+    if hint.exact().is_some() {
+        return hint.lower();
+    }
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    declared.max(hint.lower())
+}
 
 /// How the reading ended.
 pub(crate) enum Collected {
@@ -18,6 +84,29 @@ pub(crate) enum Collected {
     OverLimit,
     /// The body failed.
     Failed(BoxError),
+}
+
+impl Collected {
+    /// The error of a read that did not end with the whole body; `None`
+    /// for [`Whole`](Self::Whole). The RequestId is the header's: no body
+    /// was decoded.
+    #[inline]
+    pub(crate) fn into_error(self, head: &Parts, limit: usize) -> Option<Error> {
+        let header_request_id = || RequestId::from_headers(&head.headers);
+        match self {
+            Self::Whole => None,
+            Self::OverLimit => Some(Error::BodyTooLarge(BodyTooLarge::new(
+                head.status,
+                header_request_id(),
+                limit,
+            ))),
+            Self::Failed(err) => Some(Error::Body(BodyError::new(
+                head.status,
+                header_request_id(),
+                err,
+            ))),
+        }
+    }
 }
 
 /// Polls `body` for frames until it ends, goes past the limit, or fails.

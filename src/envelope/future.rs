@@ -3,20 +3,16 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
-use http::header::CONTENT_LENGTH;
+use http::Response;
 use http::response::Parts;
-use http::{HeaderMap, Response};
 use http_body::Body;
 use pin_project_lite::pin_project;
 
 use super::EnvelopeBody;
 use super::buffer::BodyBuffer;
-use super::collect::{Collected, poll_collect};
+use super::collect::{Head, poll_collect, read_head};
 use super::decode_owned;
-use crate::action::media_type::is_streaming;
-use crate::error::{
-    ApiError, BodyError, BodyTooLarge, BoxError, Error, NotEnvelope, TransportError,
-};
+use crate::error::{ApiError, BoxError, Error, NotEnvelope, TransportError};
 use crate::request_id::RequestId;
 
 pin_project! {
@@ -72,28 +68,13 @@ where
                 StateProj::Head { future } => {
                     let response = ready!(future.poll(cx))
                         .map_err(|err| Error::Transport(TransportError::new(err)))?;
-                    let (mut head, body) = response.into_parts();
-                    if is_streaming(&head.headers) {
-                        let header_request_id = RequestId::from_headers(&head.headers);
-                        let body =
-                            EnvelopeBody::stream(body, head.status, header_request_id.clone());
-                        if let Some(id) = header_request_id {
-                            head.extensions.insert(id);
+                    match read_head(response, *this.max_body_size) {
+                        Head::Stream(response) => return Poll::Ready(Ok(response)),
+                        Head::TooLarge(err) => return Poll::Ready(Err(err)),
+                        Head::Read { head, body, buffer } => {
+                            this.state.set(State::Body { body, buffer, head });
                         }
-                        return Poll::Ready(Ok(Response::from_parts(head, body)));
                     }
-                    let limit = *this.max_body_size;
-                    let expected = expected_len(&head.headers, &body);
-                    if expected > limit as u64 {
-                        let id = RequestId::from_headers(&head.headers);
-                        let err = BodyTooLarge::new(head.status, id, limit);
-                        return Poll::Ready(Err(Error::BodyTooLarge(err)));
-                    }
-                    this.state.set(State::Body {
-                        body,
-                        buffer: BodyBuffer::new(expected as usize, limit),
-                        head,
-                    });
                 }
                 StateProj::Body { body, buffer, .. } => {
                     let collected = ready!(poll_collect(body, buffer, cx));
@@ -102,42 +83,15 @@ where
                     else {
                         unreachable!("the state was Body")
                     };
-                    // Read from the headers only where the body lacks one.
-                    let header_request_id = || RequestId::from_headers(&head.headers);
-                    return Poll::Ready(match collected {
-                        Collected::Whole => decide(head, buffer.into_bytes()),
-                        Collected::OverLimit => Err(Error::BodyTooLarge(BodyTooLarge::new(
-                            head.status,
-                            header_request_id(),
-                            *this.max_body_size,
-                        ))),
-                        Collected::Failed(err) => Err(Error::Body(BodyError::new(
-                            head.status,
-                            header_request_id(),
-                            err,
-                        ))),
+                    return Poll::Ready(match collected.into_error(&head, *this.max_body_size) {
+                        None => decide(head, buffer.into_bytes()),
+                        Some(err) => Err(err),
                     });
                 }
                 StateProj::Done => panic!("polled after completion"),
             }
         }
     }
-}
-
-/// The size the body announces: its size hint when exact (hyper makes it
-/// from Content-Length), else the larger of Content-Length and the hint's
-/// lower bound.
-pub(super) fn expected_len<B: Body>(headers: &HeaderMap, body: &B) -> u64 {
-    let hint = body.size_hint();
-    if hint.exact().is_some() {
-        return hint.lower();
-    }
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or(0);
-    declared.max(hint.lower())
 }
 
 /// Turns a whole body into the layer's outcome.

@@ -12,13 +12,9 @@ use serde::de::DeserializeOwned;
 
 use super::TypedBody;
 use super::decide::decide_with;
-use crate::action::media_type::is_streaming;
-use crate::envelope::EnvelopeBody;
 use crate::envelope::buffer::BodyBuffer;
-use crate::envelope::collect::{Collected, poll_collect};
-use crate::envelope::future::expected_len;
-use crate::error::{BodyError, BodyTooLarge, BoxError, Error, TransportError};
-use crate::request_id::RequestId;
+use crate::envelope::collect::{Head, poll_collect, read_head};
+use crate::error::{BoxError, Error, TransportError};
 
 pin_project! {
     /// The future of [`TypedEnvelope`](super::TypedEnvelope): waits for
@@ -76,29 +72,15 @@ where
                 StateProj::Head { future } => {
                     let response = ready!(future.poll(cx))
                         .map_err(|err| Error::Transport(TransportError::new(err)))?;
-                    let (mut head, body) = response.into_parts();
-                    if is_streaming(&head.headers) {
-                        let header_request_id = RequestId::from_headers(&head.headers);
-                        let body =
-                            EnvelopeBody::stream(body, head.status, header_request_id.clone());
-                        if let Some(id) = header_request_id {
-                            head.extensions.insert(id);
+                    match read_head(response, *this.max_body_size) {
+                        Head::Stream(response) => {
+                            return Poll::Ready(Ok(response.map(TypedBody::stream)));
                         }
-                        let body = TypedBody::stream(body);
-                        return Poll::Ready(Ok(Response::from_parts(head, body)));
+                        Head::TooLarge(err) => return Poll::Ready(Err(err)),
+                        Head::Read { head, body, buffer } => {
+                            this.state.set(State::Body { body, buffer, head });
+                        }
                     }
-                    let limit = *this.max_body_size;
-                    let expected = expected_len(&head.headers, &body);
-                    if expected > limit as u64 {
-                        let id = RequestId::from_headers(&head.headers);
-                        let err = BodyTooLarge::new(head.status, id, limit);
-                        return Poll::Ready(Err(Error::BodyTooLarge(err)));
-                    }
-                    this.state.set(State::Body {
-                        body,
-                        buffer: BodyBuffer::new(expected as usize, limit),
-                        head,
-                    });
                 }
                 StateProj::Body { body, buffer, .. } => {
                     let collected = ready!(poll_collect(body, buffer, cx));
@@ -107,22 +89,9 @@ where
                     else {
                         unreachable!("the state was Body")
                     };
-                    // Read from the headers only where the body lacks one.
-                    let header_request_id = || RequestId::from_headers(&head.headers);
-                    return Poll::Ready(match collected {
-                        Collected::Whole => {
-                            decide_with::<T, _>(head, &buffer.into_bytes(), TypedBody::value)
-                        }
-                        Collected::OverLimit => Err(Error::BodyTooLarge(BodyTooLarge::new(
-                            head.status,
-                            header_request_id(),
-                            *this.max_body_size,
-                        ))),
-                        Collected::Failed(err) => Err(Error::Body(BodyError::new(
-                            head.status,
-                            header_request_id(),
-                            err,
-                        ))),
+                    return Poll::Ready(match collected.into_error(&head, *this.max_body_size) {
+                        None => decide_with::<T, _>(head, &buffer.into_bytes(), TypedBody::value),
+                        Some(err) => Err(err),
                     });
                 }
                 StateProj::Done => panic!("polled after completion"),
