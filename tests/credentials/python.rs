@@ -9,9 +9,8 @@
 
 use crate::sdk;
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::{Value, json};
 use tower::{ServiceBuilder, ServiceExt};
@@ -28,26 +27,9 @@ const ROLE_ARN: &str = "qcs::cam::uin/100000000001:roleName/deployer";
 fn run_sdk(job: Value) -> Value {
     let script =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/credentials_providers.py");
-    let mut child = Command::new(sdk::python())
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the Python interpreter");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&serde_json::to_vec(&job).unwrap())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "credentials_providers.py failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    let mut python = Command::new(sdk::python());
+    python.arg(script);
+    sdk::exchange_json(python, &job)
 }
 
 /// (id, key, token) of an SDK answer.

@@ -9,9 +9,8 @@
 
 use crate::sdk;
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::{Value, json};
 use tower_tencentcloud::emulator::{Emulator, Outcome};
@@ -30,26 +29,9 @@ async fn run_sdk(emulator: &Emulator, calls: Vec<Value>) -> Vec<Value> {
     tokio::task::spawn_blocking(move || {
         let script =
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/emulator_calls.py");
-        let mut child = Command::new(sdk::python())
-            .arg(script)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the Python interpreter");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(&serde_json::to_vec(&job).unwrap())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
-        assert!(
-            output.status.success(),
-            "emulator_calls.py failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        serde_json::from_slice::<Vec<Value>>(&output.stdout).unwrap()
+        let mut python = Command::new(sdk::python());
+        python.arg(script);
+        serde_json::from_value::<Vec<Value>>(sdk::exchange_json(python, &job)).unwrap()
     })
     .await
     .unwrap()

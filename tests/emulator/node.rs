@@ -13,8 +13,7 @@
 
 use crate::sdk;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::{Value, json};
 use tower_tencentcloud::emulator::{Emulator, Outcome};
@@ -32,27 +31,10 @@ async fn run_sdk(emulator: &Emulator, calls: Vec<Value>) -> Vec<Value> {
     });
     tokio::task::spawn_blocking(move || {
         let dir = sdk::node_dir();
-        let mut child = Command::new("node")
-            .arg(dir.join("emulator_calls.js"))
-            .current_dir(&dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start node (Node.js 20 or later must be on the PATH)");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(&serde_json::to_vec(&job).unwrap())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
-        assert!(
-            output.status.success(),
-            "emulator_calls.js failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        serde_json::from_slice::<Vec<Value>>(&output.stdout).unwrap()
+        // Node.js 20 or later must be on the PATH.
+        let mut node = Command::new("node");
+        node.arg(dir.join("emulator_calls.js")).current_dir(&dir);
+        serde_json::from_value::<Vec<Value>>(sdk::exchange_json(node, &job)).unwrap()
     })
     .await
     .unwrap()

@@ -78,3 +78,32 @@ pub fn node_dir() -> PathBuf {
         })
         .clone()
 }
+
+/// Runs `command` (an SDK script) with `input` as JSON on its standard
+/// input, and returns the JSON it prints; a failure of the script fails
+/// the test with what it wrote to standard error.
+pub fn exchange_json(mut command: Command, input: &serde_json::Value) -> serde_json::Value {
+    use std::io::Write as _;
+    use std::process::Stdio;
+
+    let what = format!("{command:?}");
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("cannot start {what}: {err}"));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&serde_json::to_vec(input).unwrap())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
