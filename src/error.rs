@@ -881,38 +881,39 @@ fn shown_prefix(body: &[u8]) -> &[u8] {
 /// No `source`: `Display` names the [`reason`](Self::reason).
 impl std::error::Error for NotEnvelope {}
 
-/// Why bytes are not an API 3.0 envelope.
-///
-/// ```
-/// use tower_tencentcloud::{envelope::decode, DecodeErrorKind};
-///
-/// let err = decode(b"<html>502 Bad Gateway</html>").unwrap_err();
-/// assert_eq!(err.kind(), DecodeErrorKind::Syntax);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecodeError {
-    kind: DecodeErrorKind,
-    detail: Box<str>,
-    request_id: Option<RequestId>,
+define_kind_error! {
+    /// Why bytes are not an API 3.0 envelope.
+    ///
+    /// ```
+    /// use tower_tencentcloud::{envelope::decode, DecodeErrorKind};
+    ///
+    /// let err = decode(b"<html>502 Bad Gateway</html>").unwrap_err();
+    /// assert_eq!(err.kind(), DecodeErrorKind::Syntax);
+    /// ```
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct DecodeError {
+        request_id: Option<RequestId>,
+    }
+
+    /// The kinds of [`DecodeError`].
+    pub enum DecodeErrorKind {
+        /// Not JSON: empty, truncated, invalid UTF-8, nested too deep, an HTML page...
+        Syntax => "invalid JSON",
+        /// Valid JSON without a top-level `Response` object.
+        MissingResponse => "no Response object",
+        /// `Response.Error` is not an object with a string `Code` (and a string `Message`, if any).
+        InvalidError => "malformed Response.Error",
+        /// The document holds `Response`, or `Response` holds `Error` or `RequestId`, twice.
+        DuplicateKey => "duplicate key in Response",
+        /// `Response.RequestId` is not a string.
+        InvalidRequestId => "Response.RequestId is not a string",
+    }
 }
 
 impl DecodeError {
-    pub(crate) fn new(kind: DecodeErrorKind, detail: impl Into<Box<str>>) -> Self {
-        Self {
-            kind,
-            detail: detail.into(),
-            request_id: None,
-        }
-    }
-
     pub(crate) fn with_request_id(mut self, request_id: Option<RequestId>) -> Self {
         self.request_id = request_id;
         self
-    }
-
-    /// What kind of problem it is.
-    pub fn kind(&self) -> DecodeErrorKind {
-        self.kind
     }
 
     /// `Response.RequestId`, when it was read before the problem was found.
@@ -921,40 +922,7 @@ impl DecodeError {
     }
 }
 
-impl fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.kind {
-            DecodeErrorKind::Syntax => "invalid JSON",
-            DecodeErrorKind::MissingResponse => "no Response object",
-            DecodeErrorKind::InvalidError => "malformed Response.Error",
-            DecodeErrorKind::DuplicateKey => "duplicate key in Response",
-            DecodeErrorKind::InvalidRequestId => "Response.RequestId is not a string",
-        };
-        if self.detail.is_empty() {
-            f.write_str(what)
-        } else {
-            write!(f, "{what}: {}", EscapeControl(&self.detail))
-        }
-    }
-}
-
 impl std::error::Error for DecodeError {}
-
-/// The kinds of [`DecodeError`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DecodeErrorKind {
-    /// Not JSON: empty, truncated, invalid UTF-8, nested too deep, an HTML page...
-    Syntax,
-    /// Valid JSON without a top-level `Response` object.
-    MissingResponse,
-    /// `Response.Error` is not an object with a string `Code` (and a string `Message`, if any).
-    InvalidError,
-    /// The document holds `Response`, or `Response` holds `Error` or `RequestId`, twice.
-    DuplicateKey,
-    /// `Response.RequestId` is not a string.
-    InvalidRequestId,
-}
 
 /// The envelope is a success (no `Response.Error`), but `Response`'s fields
 /// do not deserialize into the type the call asked for: the caller's type

@@ -72,3 +72,108 @@ macro_rules! impl_text_newtype {
         }
     };
 }
+
+/// An error made of a kind and a detail, and the kind's enum: the pair each
+/// room's own error is (`SignError` and `SignErrorKind`, ...).
+///
+/// The struct gets the fields `kind` and `detail` before its own (which
+/// start at their `Default`), `new(kind, detail)` and `kind()`; the enum is
+/// `#[non_exhaustive]`, and its `Display` is the description beside each
+/// variant. Unless the struct is marked `#[custom_display]`, its `Display`
+/// is the kind's, then `: ` and the detail (control characters escaped, as
+/// it may quote input), so that every such error reads the same way.
+macro_rules! define_kind_error {
+    (
+        @define
+        $(#[$meta:meta])*
+        $vis:vis struct $error:ident { $( $(#[$field_meta:meta])* $field:ident: $field_type:ty ),* }
+        $(#[$kind_meta:meta])*
+        $kind_vis:vis enum $kind:ident {
+            $( $(#[$variant_meta:meta])* $variant:ident => $description:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        $vis struct $error {
+            kind: $kind,
+            detail: Box<str>,
+            $( $(#[$field_meta])* $field: $field_type, )*
+        }
+
+        impl $error {
+            pub(crate) fn new(kind: $kind, detail: impl Into<Box<str>>) -> Self {
+                Self {
+                    kind,
+                    detail: detail.into(),
+                    $( $field: Default::default(), )*
+                }
+            }
+
+            /// What kind of problem it is.
+            pub fn kind(&self) -> $kind {
+                self.kind
+            }
+        }
+
+        $(#[$kind_meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        $kind_vis enum $kind {
+            $( $(#[$variant_meta])* $variant, )+
+        }
+
+        /// What the problem is, in a few words: how the error's message starts.
+        impl ::std::fmt::Display for $kind {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(match self {
+                    $( Self::$variant => $description, )+
+                })
+            }
+        }
+    };
+    (
+        #[custom_display]
+        $(#[$meta:meta])*
+        $vis:vis struct $error:ident { $( $(#[$field_meta:meta])* $field:ident: $field_type:ty ),* $(,)? }
+
+        $(#[$kind_meta:meta])*
+        $kind_vis:vis enum $kind:ident {
+            $( $(#[$variant_meta:meta])* $variant:ident => $description:literal, )+
+        }
+    ) => {
+        define_kind_error! {
+            @define
+            $(#[$meta])*
+            $vis struct $error { $( $(#[$field_meta])* $field: $field_type ),* }
+            $(#[$kind_meta])*
+            $kind_vis enum $kind { $( $(#[$variant_meta])* $variant => $description, )+ }
+        }
+    };
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $error:ident { $( $(#[$field_meta:meta])* $field:ident: $field_type:ty ),* $(,)? }
+
+        $(#[$kind_meta:meta])*
+        $kind_vis:vis enum $kind:ident {
+            $( $(#[$variant_meta:meta])* $variant:ident => $description:literal, )+
+        }
+    ) => {
+        define_kind_error! {
+            @define
+            $(#[$meta])*
+            $vis struct $error { $( $(#[$field_meta])* $field: $field_type ),* }
+            $(#[$kind_meta])*
+            $kind_vis enum $kind { $( $(#[$variant_meta])* $variant => $description, )+ }
+        }
+
+        impl ::std::fmt::Display for $error {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::Display::fmt(&self.kind, f)?;
+                if self.detail.is_empty() {
+                    Ok(())
+                } else {
+                    write!(f, ": {}", $crate::escape::EscapeControl(&self.detail))
+                }
+            }
+        }
+    };
+}

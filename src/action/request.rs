@@ -14,7 +14,6 @@ use super::endpoint::Endpoint;
 use super::header::{X_TC_ACTION, X_TC_LANGUAGE, X_TC_REGION, X_TC_VERSION};
 use super::media_type::FORM_URLENCODED;
 use super::query;
-use crate::escape::EscapeControl;
 
 /// The Content-Type the official SDKs send with JSON parameters, exactly:
 /// the signature covers it.
@@ -262,52 +261,22 @@ impl fmt::Debug for ActionRequest {
     }
 }
 
-/// [`ActionRequest::build`] failed; no request was made.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActionRequestError {
-    kind: ActionRequestErrorKind,
-    detail: Box<str>,
-}
+define_kind_error! {
+    /// [`ActionRequest::build`] failed; no request was made.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct ActionRequestError {}
 
-impl ActionRequestError {
-    pub(super) fn new(kind: ActionRequestErrorKind, detail: impl Into<Box<str>>) -> Self {
-        Self {
-            kind,
-            detail: detail.into(),
-        }
-    }
-
-    /// What kind of problem it is.
-    pub fn kind(&self) -> ActionRequestErrorKind {
-        self.kind
-    }
-}
-
-impl fmt::Display for ActionRequestError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.kind {
-            ActionRequestErrorKind::Service => "invalid service",
-            ActionRequestErrorKind::Endpoint => "invalid endpoint",
-            ActionRequestErrorKind::Header => "invalid header",
-            ActionRequestErrorKind::Params => "invalid parameters",
-        };
-        // The detail may quote the caller's input (an endpoint, a serde message).
-        write!(f, "{what}: {}", EscapeControl(&self.detail))
+    /// The kinds of [`ActionRequestError`].
+    pub enum ActionRequestErrorKind {
+        /// The service name is empty or not a DNS label (`cvm`, `tke`, ...).
+        Service => "invalid service",
+        /// The endpoint is not `http(s)://host[:port][/]`.
+        Endpoint => "invalid endpoint",
+        /// The action, version, region or language is not a valid header value.
+        Header => "invalid header",
+        /// The parameters failed to serialize, or are not a JSON object.
+        Params => "invalid parameters",
     }
 }
 
 impl std::error::Error for ActionRequestError {}
-
-/// The kinds of [`ActionRequestError`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ActionRequestErrorKind {
-    /// The service name is empty or not a DNS label (`cvm`, `tke`, ...).
-    Service,
-    /// The endpoint is not `http(s)://host[:port][/]`.
-    Endpoint,
-    /// The action, version, region or language is not a valid header value.
-    Header,
-    /// The parameters failed to serialize, or are not a JSON object.
-    Params,
-}

@@ -220,7 +220,7 @@ mod tests {
         assert_eq!(err.variable(), Some(SECRET_KEY_VAR));
         assert_eq!(
             err.to_string(),
-            "environment variable TENCENTCLOUD_SECRET_KEY is not set or empty"
+            "no credentials configured: environment variable TENCENTCLOUD_SECRET_KEY is not set or empty"
         );
     }
 

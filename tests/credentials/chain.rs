@@ -162,7 +162,7 @@ async fn child(case: &str) {
             assert!(logs.contains("CVM instance role"), "{logs}");
             assert!(
                 logs.contains(
-                    "environment: environment variable TENCENTCLOUD_SECRET_ID is not set or empty"
+                    "environment: no credentials configured: environment variable TENCENTCLOUD_SECRET_ID is not set or empty"
                 ),
                 "{logs}"
             );
@@ -219,7 +219,7 @@ async fn child(case: &str) {
                 "environment: ",
                 "profile file: ",
                 "CVM instance role: ",
-                "TKE web identity: environment variable TKE_REGION",
+                "TKE web identity: no credentials configured: environment variable TKE_REGION",
             ] {
                 assert!(message.contains(source), "{message}");
             }

@@ -71,7 +71,7 @@ fn from_env_reads_the_official_variables() {
             assert_eq!(err.kind(), CredentialsErrorKind::NotSet);
             assert_eq!(
                 err.to_string(),
-                "environment variable TENCENTCLOUD_SECRET_KEY is not set or empty"
+                "no credentials configured: environment variable TENCENTCLOUD_SECRET_KEY is not set or empty"
             );
         }
         Ok(case) => panic!("unknown case {case}"),

@@ -2,26 +2,41 @@
 
 use std::fmt;
 
-/// A request's signature did not verify.
-///
-/// [`code`](Self::code) is the error code the API answers with; the
-/// message names the parameter at fault, never a credential.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifyError {
-    kind: VerifyErrorKind,
-    parameter: Option<Box<str>>,
-    detail: Box<str>,
+define_kind_error! {
+    #[custom_display]
+    /// A request's signature did not verify.
+    ///
+    /// [`code`](Self::code) is the error code the API answers with; the
+    /// message names the parameter at fault, never a credential.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct VerifyError {
+        parameter: Option<Box<str>>,
+    }
+
+    /// The kinds of [`VerifyError`].
+    pub enum VerifyErrorKind {
+        /// No timestamp, no `Authorization`, or (HmacSHA1/HmacSHA256) no
+        /// `Signature`, `SecretId` or `Timestamp` parameter.
+        MissingParameter => "a required parameter is missing",
+        /// A timestamp that is not a number, a header that is not visible
+        /// ASCII, or an unknown `SignatureMethod`.
+        InvalidParameter => "a parameter is invalid",
+        /// The `Authorization` header is not in the TC3-HMAC-SHA256 format.
+        InvalidAuthorization => "the Authorization header is malformed",
+        /// The lookup knows no credentials of the request's SecretId.
+        SecretIdNotFound => "the SecretId is unknown",
+        /// The timestamp is further from the server's clock than the
+        /// verifier's maximum skew.
+        SignatureExpired => "the signature has expired",
+        /// The signature is not that of the request with the SecretId's key.
+        SignatureFailure => "the signature does not match",
+        /// The credentials have a session token and the request another one,
+        /// or none.
+        TokenFailure => "the session token does not match the SecretId",
+    }
 }
 
 impl VerifyError {
-    pub(super) fn new(kind: VerifyErrorKind, detail: impl Into<Box<str>>) -> Self {
-        Self {
-            kind,
-            parameter: None,
-            detail: detail.into(),
-        }
-    }
-
     pub(super) fn missing(parameter: &str) -> Self {
         Self {
             parameter: Some(parameter.into()),
@@ -34,11 +49,6 @@ impl VerifyError {
             parameter: Some(parameter.into()),
             ..Self::new(VerifyErrorKind::InvalidParameter, why)
         }
-    }
-
-    /// What kind of failure it is.
-    pub fn kind(&self) -> VerifyErrorKind {
-        self.kind
     }
 
     /// The header or parameter that is missing or invalid
@@ -70,16 +80,7 @@ impl VerifyError {
 
 impl fmt::Display for VerifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.kind {
-            VerifyErrorKind::MissingParameter => "a required parameter is missing",
-            VerifyErrorKind::InvalidParameter => "a parameter is invalid",
-            VerifyErrorKind::InvalidAuthorization => "the Authorization header is malformed",
-            VerifyErrorKind::SecretIdNotFound => "the SecretId is unknown",
-            VerifyErrorKind::SignatureExpired => "the signature has expired",
-            VerifyErrorKind::SignatureFailure => "the signature does not match",
-            VerifyErrorKind::TokenFailure => "the session token does not match the SecretId",
-        };
-        write!(f, "{} ({what}", self.code())?;
+        write!(f, "{} ({}", self.code(), self.kind)?;
         if let Some(parameter) = &self.parameter {
             write!(f, ": {parameter}")?;
         }
@@ -91,27 +92,3 @@ impl fmt::Display for VerifyError {
 }
 
 impl std::error::Error for VerifyError {}
-
-/// The kinds of [`VerifyError`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum VerifyErrorKind {
-    /// No timestamp, no `Authorization`, or (HmacSHA1/HmacSHA256) no
-    /// `Signature`, `SecretId` or `Timestamp` parameter.
-    MissingParameter,
-    /// A timestamp that is not a number, a header that is not visible
-    /// ASCII, or an unknown `SignatureMethod`.
-    InvalidParameter,
-    /// The `Authorization` header is not in the TC3-HMAC-SHA256 format.
-    InvalidAuthorization,
-    /// The lookup knows no credentials of the request's SecretId.
-    SecretIdNotFound,
-    /// The timestamp is further from the server's clock than the
-    /// verifier's maximum skew.
-    SignatureExpired,
-    /// The signature is not that of the request with the SecretId's key.
-    SignatureFailure,
-    /// The credentials have a session token and the request another one,
-    /// or none.
-    TokenFailure,
-}
