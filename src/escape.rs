@@ -91,33 +91,11 @@ pub(crate) fn write_chain(
     write!(f, "{}", EscapeControl(&written))
 }
 
-/// Reads back what [`EscapeControl`] wrote; for tests.
+// The integration tests' reader of escapes, so that both check against one.
 #[cfg(test)]
-pub(crate) fn unescape(escaped: &str) -> Option<String> {
-    let mut out = String::new();
-    let mut chars = escaped.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next()? {
-            '\\' => out.push('\\'),
-            'n' => out.push('\n'),
-            'r' => out.push('\r'),
-            't' => out.push('\t'),
-            'u' => {
-                if chars.next()? != '{' {
-                    return None;
-                }
-                let hex: String = chars.by_ref().take_while(|c| *c != '}').collect();
-                out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
-            }
-            _ => return None,
-        }
-    }
-    Some(out)
-}
+#[path = "../tests/support/escape.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod reading;
 
 #[cfg(test)]
 mod tests {
@@ -146,7 +124,7 @@ mod tests {
         fn escaped_text_is_one_line_and_reads_back(text in any::<String>()) {
             let shown = EscapeControl(&text).to_string();
             prop_assert!(!shown.chars().any(needs_escape_but_backslash), "{shown:?}");
-            prop_assert_eq!(unescape(&shown), Some(text));
+            prop_assert_eq!(super::reading::unescape(&shown), Some(text));
         }
 
         #[test]
