@@ -922,6 +922,8 @@ impl DecodeError {
     }
 }
 
+impl_kind_error_display!(DecodeError);
+
 impl std::error::Error for DecodeError {}
 
 /// The envelope is a success (no `Response.Error`), but `Response`'s fields

@@ -79,14 +79,13 @@ macro_rules! impl_text_newtype {
 /// The struct gets the fields `kind` and `detail` before its own (which
 /// start at their `Default`), `new(kind, detail)` and `kind()`; the enum is
 /// `#[non_exhaustive]`, and its `Display` is the description beside each
-/// variant. Unless the struct is marked `#[custom_display]`, its `Display`
-/// is the kind's, then `: ` and the detail (control characters escaped, as
-/// it may quote input), so that every such error reads the same way.
+/// variant. [`impl_kind_error_display`] gives the struct the message every
+/// such error has unless it needs its own.
 macro_rules! define_kind_error {
     (
-        @define
         $(#[$meta:meta])*
-        $vis:vis struct $error:ident { $( $(#[$field_meta:meta])* $field:ident: $field_type:ty ),* }
+        $vis:vis struct $error:ident { $( $(#[$field_meta:meta])* $field:ident: $field_type:ty ),* $(,)? }
+
         $(#[$kind_meta:meta])*
         $kind_vis:vis enum $kind:ident {
             $( $(#[$variant_meta:meta])* $variant:ident => $description:literal, )+
@@ -130,41 +129,14 @@ macro_rules! define_kind_error {
             }
         }
     };
-    (
-        #[custom_display]
-        $(#[$meta:meta])*
-        $vis:vis struct $error:ident { $( $(#[$field_meta:meta])* $field:ident: $field_type:ty ),* $(,)? }
+}
 
-        $(#[$kind_meta:meta])*
-        $kind_vis:vis enum $kind:ident {
-            $( $(#[$variant_meta:meta])* $variant:ident => $description:literal, )+
-        }
-    ) => {
-        define_kind_error! {
-            @define
-            $(#[$meta])*
-            $vis struct $error { $( $(#[$field_meta])* $field: $field_type ),* }
-            $(#[$kind_meta])*
-            $kind_vis enum $kind { $( $(#[$variant_meta])* $variant => $description, )+ }
-        }
-    };
-    (
-        $(#[$meta:meta])*
-        $vis:vis struct $error:ident { $( $(#[$field_meta:meta])* $field:ident: $field_type:ty ),* $(,)? }
-
-        $(#[$kind_meta:meta])*
-        $kind_vis:vis enum $kind:ident {
-            $( $(#[$variant_meta:meta])* $variant:ident => $description:literal, )+
-        }
-    ) => {
-        define_kind_error! {
-            @define
-            $(#[$meta])*
-            $vis struct $error { $( $(#[$field_meta])* $field: $field_type ),* }
-            $(#[$kind_meta])*
-            $kind_vis enum $kind { $( $(#[$variant_meta])* $variant => $description, )+ }
-        }
-
+/// The message of an error from [`define_kind_error`]: the kind's
+/// description, then `: ` and the detail (control characters escaped, as it
+/// may quote input) when there is one, so that every such error reads the
+/// same way.
+macro_rules! impl_kind_error_display {
+    ($error:ident) => {
         impl ::std::fmt::Display for $error {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 ::std::fmt::Display::fmt(&self.kind, f)?;

@@ -279,4 +279,6 @@ define_kind_error! {
     }
 }
 
+impl_kind_error_display!(ActionRequestError);
+
 impl std::error::Error for ActionRequestError {}

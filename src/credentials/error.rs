@@ -113,6 +113,8 @@ impl CredentialsError {
     }
 }
 
+impl_kind_error_display!(CredentialsError);
+
 impl std::error::Error for CredentialsError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.source
@@ -127,4 +129,3 @@ impl From<CredentialsError> for Error {
         Error::Layer(LayerError::new(err, retry_class))
     }
 }
-

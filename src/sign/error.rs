@@ -29,6 +29,8 @@ define_kind_error! {
     }
 }
 
+impl_kind_error_display!(SignError);
+
 impl std::error::Error for SignError {}
 
 impl From<SignError> for Error {

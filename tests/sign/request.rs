@@ -119,5 +119,11 @@ fn failures_leave_the_request_unsigned() {
         let err = sign_request(&mut request, &credentials, AT).unwrap_err();
         assert_eq!(err.kind(), kind, "{err}");
         assert_eq!(request.headers(), &before, "{err}");
+        // One line, in the form of every kind-and-detail error: the kind's
+        // words, then what is at fault; never a key.
+        let message = err.to_string();
+        assert!(message.starts_with(&kind.to_string()), "{message}");
+        assert!(!message.contains(['\n', '\r']), "{message}");
+        assert!(!message.contains("secret-key"), "{message}");
     }
 }

@@ -3,7 +3,6 @@
 use std::fmt;
 
 define_kind_error! {
-    #[custom_display]
     /// A request's signature did not verify.
     ///
     /// [`code`](Self::code) is the error code the API answers with; the
