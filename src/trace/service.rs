@@ -220,11 +220,12 @@ impl<S> Attempt<S> {
     }
 }
 
-/// Whether the call's or the attempt's metrics are taken. Always with
-/// feature `metrics`: the facade cannot tell whether a recorder listens
-/// (`metrics::with_recorder` falls back to a private no-op recorder), so
-/// the metrics are made and the recorder drops them.
+#[cfg(feature = "metrics")]
+use super::metrics::recording;
+
+/// Nothing records metrics without the feature.
+#[cfg(not(feature = "metrics"))]
 #[inline]
 fn recording() -> bool {
-    cfg!(feature = "metrics")
+    false
 }
