@@ -2,6 +2,7 @@
 //! (feature `metrics`), with bounded labels.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use http::{Request, Response};
@@ -32,25 +33,42 @@ use super::tally::class_name;
 /// is the caller's. That address is learned once, on a thread of its own,
 /// which has no local recorder; if that thread sees a global recorder
 /// already, or cannot be spawned, everything is recorded as before.
-#[inline]
+// Out of line: inlined, the thread-local read grows the layers' `call`
+// enough that the inner service's `call` is no longer inlined into it, and
+// the request is copied once more.
+#[inline(never)]
 pub(crate) fn recording() -> bool {
-    let Some(noop) = noop_address() else {
-        return true;
+    let noop = match NOOP.load(Ordering::Relaxed) {
+        UNKNOWN => learn_noop_address(),
+        noop => noop,
     };
-    metrics::with_recorder(|recorder| zero_sized_static(recorder) != Some(noop))
+    noop == UNLEARNABLE
+        || metrics::with_recorder(|recorder| zero_sized_static(recorder) != Some(noop))
 }
 
-/// The address of the facade's fallback recorder, if it could be learned.
-fn noop_address() -> Option<usize> {
-    static NOOP: OnceLock<Option<usize>> = OnceLock::new();
-    *NOOP.get_or_init(|| {
+/// The address of the facade's fallback recorder, [`UNKNOWN`] before it
+/// was learned, [`UNLEARNABLE`] if it could not be.
+static NOOP: AtomicUsize = AtomicUsize::new(UNKNOWN);
+/// No static lives at address 0...
+const UNKNOWN: usize = 0;
+/// ...nor at the last one.
+const UNLEARNABLE: usize = usize::MAX;
+
+#[cold]
+#[inline(never)]
+fn learn_noop_address() -> usize {
+    static LEARNED: OnceLock<usize> = OnceLock::new();
+    let noop = *LEARNED.get_or_init(|| {
         std::thread::Builder::new()
             .name("tencentcloud-metrics-probe".into())
             .spawn(|| metrics::with_recorder(zero_sized_static))
             .ok()
             .and_then(|probe| probe.join().ok())
             .flatten()
-    })
+            .unwrap_or(UNLEARNABLE)
+    });
+    NOOP.store(noop, Ordering::Relaxed);
+    noop
 }
 
 /// The address of `recorder` if it is zero-sized and not where a `Box`

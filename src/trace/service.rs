@@ -11,6 +11,8 @@ use super::attributes;
 #[cfg(feature = "metrics")]
 use super::future::AttemptMetrics;
 use super::future::{AttemptFuture, AttemptState, CallFuture, CallState};
+#[cfg(feature = "metrics")]
+use super::metrics::recording;
 use super::tally::Tally;
 use super::{AttemptLayer, CallLayer};
 use crate::error::Error;
@@ -170,9 +172,7 @@ where
     #[inline]
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let span = attributes::attempt_span(&request);
-        // A call span above may count the attempts even when this span is
-        // disabled.
-        if span.is_disabled() && !recording() && request.extensions().get::<Tally>().is_none() {
+        if span.is_disabled() && !recording() && !counted(&request) {
             return AttemptFuture::unrecorded(self.inner.call(request));
         }
         self.call_recorded(request, span)
@@ -220,8 +220,13 @@ impl<S> Attempt<S> {
     }
 }
 
-#[cfg(feature = "metrics")]
-use super::metrics::recording;
+/// Whether a call span above counts the attempts, which it may do while
+/// attempt spans are filtered out; never without a subscriber, since the
+/// call's tally exists only for a recorded call.
+#[inline]
+fn counted<B>(request: &Request<B>) -> bool {
+    tracing::level_enabled!(tracing::Level::INFO) && request.extensions().get::<Tally>().is_some()
+}
 
 /// Nothing records metrics without the feature.
 #[cfg(not(feature = "metrics"))]
