@@ -21,16 +21,7 @@ const RPC_SYSTEM: &str = "tencentcloud";
 const CLOUD_PROVIDER: &str = "tencent_cloud";
 
 /// The span of a call, `{service}/{action}`, before its first attempt.
-#[inline]
 pub(crate) fn call_span<B>(request: &Request<B>) -> Span {
-    // The level first, inline: with no subscriber that is all a call pays.
-    if !tracing::level_enabled!(tracing::Level::INFO) {
-        return Span::none();
-    }
-    enabled_call_span(request)
-}
-
-fn enabled_call_span<B>(request: &Request<B>) -> Span {
     let span = tracing::info_span!(
         target: "tower_tencentcloud::trace",
         "tencentcloud.call",
@@ -84,15 +75,7 @@ fn enabled_call_span<B>(request: &Request<B>) -> Span {
 }
 
 /// The span of an attempt, an HTTP client span named after the method.
-#[inline]
 pub(crate) fn attempt_span<B>(request: &Request<B>) -> Span {
-    if !tracing::level_enabled!(tracing::Level::INFO) {
-        return Span::none();
-    }
-    enabled_attempt_span(request)
-}
-
-fn enabled_attempt_span<B>(request: &Request<B>) -> Span {
     let span = tracing::info_span!(
         target: "tower_tencentcloud::trace",
         "tencentcloud.attempt",

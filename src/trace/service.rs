@@ -5,7 +5,6 @@ use std::task::{Context, Poll};
 use http::{Request, Response};
 use http_body::Body;
 use tower::Service;
-use tracing::Span;
 
 use super::attributes;
 #[cfg(feature = "metrics")]
@@ -78,22 +77,26 @@ where
 
     #[inline]
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let span = attributes::call_span(&request);
-        if span.is_disabled() && !recording() {
+        if unobserved() {
             return CallFuture::unrecorded(self.inner.call(request));
         }
-        self.call_recorded(request, span)
+        self.call_observed(request)
     }
 }
 
 impl<S> Call<S> {
-    /// A call somebody listens to, out of line so that the path of one
+    /// A call somebody may listen to, out of line so that the path of one
     /// nobody listens to stays small enough to inline.
     #[inline(never)]
-    fn call_recorded<B, RB>(&mut self, mut request: Request<B>, span: Span) -> CallFuture<S::Future>
+    fn call_observed<B, RB>(&mut self, mut request: Request<B>) -> CallFuture<S::Future>
     where
         S: Service<Request<B>, Response = Response<RB>, Error = Error>,
     {
+        let span = attributes::call_span(&request);
+        // A subscriber that filters this span out.
+        if span.is_disabled() && !recording() {
+            return CallFuture::unrecorded(self.inner.call(request));
+        }
         #[cfg(feature = "metrics")]
         let tally = Tally::new(recording().then(|| super::metrics::Labels::of(&request)));
         #[cfg(not(feature = "metrics"))]
@@ -171,21 +174,27 @@ where
 
     #[inline]
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let span = attributes::attempt_span(&request);
-        if span.is_disabled() && !recording() && !counted(&request) {
+        // Without a subscriber there is no call span whose tally to count.
+        if unobserved() {
             return AttemptFuture::unrecorded(self.inner.call(request));
         }
-        self.call_recorded(request, span)
+        self.call_observed(request)
     }
 }
 
 impl<S> Attempt<S> {
-    /// An attempt somebody listens to, out of line as [`Call`]'s.
+    /// An attempt somebody may listen to, out of line as [`Call`]'s.
     #[inline(never)]
-    fn call_recorded<B, RB>(&mut self, request: Request<B>, span: Span) -> AttemptFuture<S::Future>
+    fn call_observed<B, RB>(&mut self, request: Request<B>) -> AttemptFuture<S::Future>
     where
         S: Service<Request<B>, Response = Response<RB>, Error = Error>,
     {
+        let span = attributes::attempt_span(&request);
+        // A call span above may count the attempts while a subscriber
+        // filters this one out.
+        if span.is_disabled() && !recording() && request.extensions().get::<Tally>().is_none() {
+            return AttemptFuture::unrecorded(self.inner.call(request));
+        }
         let tally = request.extensions().get::<Tally>().cloned();
         let (before, last_failure) = match &tally {
             Some(tally) => {
@@ -220,12 +229,11 @@ impl<S> Attempt<S> {
     }
 }
 
-/// Whether a call span above counts the attempts, which it may do while
-/// attempt spans are filtered out; never without a subscriber, since the
-/// call's tally exists only for a recorded call.
+/// Whether nobody can listen: no subscriber takes `INFO` (one atomic
+/// load), and no metrics recorder is installed.
 #[inline]
-fn counted<B>(request: &Request<B>) -> bool {
-    tracing::level_enabled!(tracing::Level::INFO) && request.extensions().get::<Tally>().is_some()
+fn unobserved() -> bool {
+    !tracing::level_enabled!(tracing::Level::INFO) && !recording()
 }
 
 /// Nothing records metrics without the feature.
