@@ -93,12 +93,13 @@ impl<S> Call<S> {
         S: Service<Request<B>, Response = Response<RB>, Error = Error>,
     {
         let span = attributes::call_span(&request);
+        let recording = recording();
         // A subscriber that filters this span out.
-        if span.is_disabled() && !recording() {
+        if span.is_disabled() && !recording {
             return CallFuture::unrecorded(self.inner.call(request));
         }
         #[cfg(feature = "metrics")]
-        let tally = Tally::new(recording().then(|| super::metrics::Labels::of(&request)));
+        let tally = Tally::new(recording.then(|| super::metrics::Labels::of(&request)));
         #[cfg(not(feature = "metrics"))]
         let tally = Tally::new();
         request.extensions_mut().insert(tally.clone());
@@ -106,7 +107,7 @@ impl<S> Call<S> {
             span,
             tally,
             #[cfg(feature = "metrics")]
-            started: recording().then(Instant::now),
+            started: recording.then(Instant::now),
         });
         // The first attempt is made here: its span's parent is this one.
         let entered = state.span.enter();
@@ -190,12 +191,13 @@ impl<S> Attempt<S> {
         S: Service<Request<B>, Response = Response<RB>, Error = Error>,
     {
         let span = attributes::attempt_span(&request);
+        let recording = recording();
         // A call span above may count the attempts while a subscriber
         // filters this one out.
-        if span.is_disabled() && !recording() && request.extensions().get::<Tally>().is_none() {
+        let tally = request.extensions().get::<Tally>().cloned();
+        if span.is_disabled() && !recording && tally.is_none() {
             return AttemptFuture::unrecorded(self.inner.call(request));
         }
-        let tally = request.extensions().get::<Tally>().cloned();
         let (before, last_failure) = match &tally {
             Some(tally) => {
                 let (before, last) = tally.start_attempt();
@@ -208,7 +210,7 @@ impl<S> Attempt<S> {
         #[cfg(not(feature = "metrics"))]
         let _ = last_failure;
         #[cfg(feature = "metrics")]
-        let metrics = recording().then(|| AttemptMetrics {
+        let metrics = recording.then(|| AttemptMetrics {
             labels: match tally.as_ref().and_then(Tally::labels) {
                 Some(labels) => labels.clone(),
                 None => super::metrics::Labels::of(&request),
