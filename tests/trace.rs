@@ -27,6 +27,7 @@ use tower_tencentcloud::retry::RetryPolicy;
 use tower_tencentcloud::sign::{Credentials, SignLayer};
 use tower_tencentcloud::trace::{AttemptLayer, CallLayer};
 use tower_tencentcloud::{EnvelopeBody, EnvelopeLayer, Error, RequestId};
+use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 
 const SECRET_ID: &str = "AKIDtrace00000000000000000000000000";
@@ -127,13 +128,21 @@ struct Otel {
 
 impl Otel {
     fn install() -> Self {
+        Self::install_filtered(|_| true)
+    }
+
+    /// Exports the spans whose metadata `keep` accepts, no other.
+    fn install_filtered(keep: fn(&tracing::Metadata<'_>) -> bool) -> Self {
         let exporter = InMemorySpanExporter::default();
         let provider = SdkTracerProvider::builder()
             .with_simple_exporter(exporter.clone())
             .build();
         let tracer = provider.tracer("trace-test");
-        let subscriber =
-            tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(tracer));
+        let subscriber = tracing_subscriber::registry().with(
+            tracing_opentelemetry::layer()
+                .with_tracer(tracer)
+                .with_filter(tracing_subscriber::filter::filter_fn(keep)),
+        );
         let guard = tracing::subscriber::set_default(subscriber);
         Self {
             provider,
@@ -268,6 +277,26 @@ async fn a_call_throttled_twice_is_one_call_span_over_three_attempt_spans() {
         text(attempts[2], "tencentcloud.request_id").as_deref(),
         Some(request_id.as_str())
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_attempt_spans_filtered_out_the_call_span_still_counts_them() {
+    let _serial = one_at_a_time().await;
+    let otel = Otel::install_filtered(|metadata| metadata.name() != "tencentcloud.attempt");
+    let emulator = emulator();
+    emulator.inject(
+        Injection::new(Fault::Throttled)
+            .action("DescribeInstances")
+            .times(2),
+    );
+    client(&emulator, &AdaptiveRateLimitLayer::new(), &Seen::default())
+        .oneshot(cvm("DescribeInstances", json!({})))
+        .await
+        .unwrap();
+    let spans = otel.spans();
+    assert_eq!(spans.len(), 1, "{spans:#?}");
+    assert_eq!(spans[0].name, "cvm/DescribeInstances");
+    assert_eq!(int(&spans[0], "tencentcloud.attempts"), Some(3));
 }
 
 #[tokio::test(start_paused = true)]

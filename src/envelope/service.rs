@@ -69,6 +69,7 @@ where
             .map_err(|err| Error::Transport(TransportError::new(err)))
     }
 
+    #[inline]
     fn call(&mut self, request: Request<B>) -> Self::Future {
         ResponseFuture::new(self.inner.call(request), self.max_body_size)
     }

@@ -74,9 +74,8 @@ pub(crate) fn call_span<B>(request: &Request<B>) -> Span {
     span
 }
 
-/// The span of an attempt, an HTTP client span named after the method;
-/// `resends` is how many attempts of the call came before it, when known.
-pub(crate) fn attempt_span<B>(request: &Request<B>, resends: Option<u32>) -> Span {
+/// The span of an attempt, an HTTP client span named after the method.
+pub(crate) fn attempt_span<B>(request: &Request<B>) -> Span {
     let span = tracing::info_span!(
         target: "tower_tencentcloud::trace",
         "tencentcloud.attempt",
@@ -100,11 +99,16 @@ pub(crate) fn attempt_span<B>(request: &Request<B>, resends: Option<u32>) -> Spa
     let method = request.method().as_str();
     span.record("otel.name", method);
     span.record("http.request.method", method);
+    record_server(&span, request);
+    span
+}
+
+/// `http.request.resend_count` of an attempt: how many attempts of the
+/// call came before it, when known and not none.
+pub(crate) fn record_resends(span: &Span, resends: Option<u32>) {
     if let Some(resends) = resends.filter(|resends| *resends > 0) {
         span.record("http.request.resend_count", i64::from(resends));
     }
-    record_server(&span, request);
-    span
 }
 
 /// `server.address` and `server.port`, from the URI (never its path or

@@ -1,4 +1,10 @@
 //! [`CallFuture`] and [`AttemptFuture`].
+//!
+//! When nobody listens (the span is disabled, no metrics recorder is
+//! installed) a future is the inner future and a null pointer: nothing is
+//! timed, looked up or moved besides the inner future itself. What a
+//! recorded call or attempt needs lives behind that pointer, so that the
+//! futures stay small for the layers above.
 
 use std::fmt;
 use std::future::Future;
@@ -19,25 +25,31 @@ use crate::retry_class::RetryClass;
 #[cfg(feature = "metrics")]
 use std::time::Instant;
 
-/// When a call or an attempt began; nothing without metrics, where the
-/// subscriber times spans itself.
-struct Started(#[cfg(feature = "metrics")] Instant);
-
-impl Started {
-    fn now() -> Self {
-        Self(
-            #[cfg(feature = "metrics")]
-            Instant::now(),
-        )
-    }
+/// What a recorded call keeps while it runs.
+pub(crate) struct CallState {
+    pub(crate) span: Span,
+    pub(crate) tally: Tally,
+    /// When the call began, if a recorder takes its duration.
+    #[cfg(feature = "metrics")]
+    pub(crate) started: Option<Instant>,
 }
 
-/// An attempt's labels, and the class of the failure it replays.
+/// An attempt's metrics: when it began, and the class of the failure it
+/// replays.
 #[cfg(feature = "metrics")]
-pub(crate) type AttemptMetrics = (super::metrics::Labels, Option<RetryClass>);
-/// Nothing to keep without metrics.
-#[cfg(not(feature = "metrics"))]
-pub(crate) type AttemptMetrics = ();
+pub(crate) struct AttemptMetrics {
+    pub(crate) labels: super::metrics::Labels,
+    pub(crate) started: Instant,
+    pub(crate) retried: Option<RetryClass>,
+}
+
+/// What a recorded attempt keeps while it runs.
+pub(crate) struct AttemptState {
+    pub(crate) span: Span,
+    pub(crate) tally: Option<Tally>,
+    #[cfg(feature = "metrics")]
+    pub(crate) metrics: Option<AttemptMetrics>,
+}
 
 pin_project! {
     /// The future of [`Call`](super::Call): the inner future inside the
@@ -45,20 +57,23 @@ pin_project! {
     pub struct CallFuture<F> {
         #[pin]
         inner: F,
-        span: Span,
-        tally: Option<Tally>,
-        started: Started,
+        // `None` when nobody listens.
+        state: Option<Box<CallState>>,
     }
 }
 
 impl<F> CallFuture<F> {
+    /// The inner future alone, for a call nobody listens to.
     #[inline]
-    pub(crate) fn new(inner: F, span: Span, tally: Option<Tally>) -> Self {
+    pub(crate) fn unrecorded(inner: F) -> Self {
+        Self { inner, state: None }
+    }
+
+    #[inline]
+    pub(crate) fn recorded(inner: F, state: Box<CallState>) -> Self {
         Self {
             inner,
-            span,
-            tally,
-            started: Started::now(),
+            state: Some(state),
         }
     }
 }
@@ -73,27 +88,41 @@ where
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let _entered = this.span.enter();
+        let Some(state) = this.state.as_deref() else {
+            return this.inner.poll(cx);
+        };
+        let _entered = state.span.enter();
         // Returned as polled, so that the result is not moved once more.
         let poll = this.inner.poll(cx);
         if let Poll::Ready(result) = &poll {
-            attributes::record_result(this.span, result);
-            if let Some(tally) = this.tally.as_ref() {
-                this.span
-                    .record("tencentcloud.attempts", i64::from(tally.attempts()));
-                #[cfg(feature = "metrics")]
-                super::metrics::call_done(tally.labels(), this.started.0.elapsed(), result);
-            }
+            call_done(state, result);
         }
         poll
     }
 }
 
+/// Fills the call span with the outcome and records the call's metrics.
+fn call_done<RB: Body>(state: &CallState, result: &Result<Response<RB>, Error>) {
+    attributes::record_result(&state.span, result);
+    let tally = &state.tally;
+    if !state.span.is_disabled() {
+        state
+            .span
+            .record("tencentcloud.attempts", i64::from(tally.attempts()));
+    }
+    #[cfg(feature = "metrics")]
+    if let (Some(labels), Some(started)) = (tally.labels(), state.started) {
+        super::metrics::call_done(labels, started.elapsed(), result);
+    }
+}
+
 impl<F> fmt::Debug for CallFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CallFuture")
-            .field("span", &self.span)
-            .finish_non_exhaustive()
+        let mut debug = f.debug_struct("CallFuture");
+        if let Some(state) = &self.state {
+            debug.field("span", &state.span);
+        }
+        debug.finish_non_exhaustive()
     }
 }
 
@@ -103,22 +132,23 @@ pin_project! {
     pub struct AttemptFuture<F> {
         #[pin]
         inner: F,
-        span: Span,
-        tally: Option<Tally>,
-        metrics: AttemptMetrics,
-        started: Started,
+        // `None` when nobody listens.
+        state: Option<Box<AttemptState>>,
     }
 }
 
 impl<F> AttemptFuture<F> {
+    /// The inner future alone, for an attempt nobody listens to.
     #[inline]
-    pub(crate) fn new(inner: F, span: Span, tally: Option<Tally>, metrics: AttemptMetrics) -> Self {
+    pub(crate) fn unrecorded(inner: F) -> Self {
+        Self { inner, state: None }
+    }
+
+    #[inline]
+    pub(crate) fn recorded(inner: F, state: Box<AttemptState>) -> Self {
         Self {
             inner,
-            span,
-            tally,
-            metrics,
-            started: Started::now(),
+            state: Some(state),
         }
     }
 }
@@ -132,27 +162,42 @@ where
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let _entered = this.span.enter();
+        let Some(state) = this.state.as_deref() else {
+            return this.inner.poll(cx);
+        };
+        let _entered = state.span.enter();
         let poll = this.inner.poll(cx);
         if let Poll::Ready(result) = &poll {
-            attributes::record_result(this.span, result);
-            if let (Some(tally), Err(error)) = (this.tally.as_ref(), result) {
-                tally.failed(error.retry_class());
-            }
-            #[cfg(feature = "metrics")]
-            {
-                let (labels, retried) = this.metrics;
-                super::metrics::attempt_done(labels, this.started.0.elapsed(), result, *retried);
-            }
+            attempt_done(state, result);
         }
         poll
     }
 }
 
+/// Fills the attempt span with the outcome, notes a failure's class for the
+/// next attempt, and records the attempt's metrics.
+fn attempt_done<RB>(state: &AttemptState, result: &Result<Response<RB>, Error>) {
+    attributes::record_result(&state.span, result);
+    if let (Some(tally), Err(error)) = (&state.tally, result) {
+        tally.failed(error.retry_class());
+    }
+    #[cfg(feature = "metrics")]
+    if let Some(metrics) = &state.metrics {
+        super::metrics::attempt_done(
+            &metrics.labels,
+            metrics.started.elapsed(),
+            result,
+            metrics.retried,
+        );
+    }
+}
+
 impl<F> fmt::Debug for AttemptFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AttemptFuture")
-            .field("span", &self.span)
-            .finish_non_exhaustive()
+        let mut debug = f.debug_struct("AttemptFuture");
+        if let Some(state) = &self.state {
+            debug.field("span", &state.span);
+        }
+        debug.finish_non_exhaustive()
     }
 }

@@ -7,10 +7,17 @@ use http_body::Body;
 use tower::Service;
 
 use super::attributes;
-use super::future::{AttemptFuture, CallFuture};
+#[cfg(feature = "metrics")]
+use super::future::AttemptMetrics;
+use super::future::{AttemptFuture, AttemptState, CallFuture, CallState};
+#[cfg(feature = "metrics")]
+use super::metrics::recording;
 use super::tally::Tally;
 use super::{AttemptLayer, CallLayer};
 use crate::error::Error;
+
+#[cfg(feature = "metrics")]
+use std::time::Instant;
 
 /// Opens a span per call and, with feature `metrics`, records the call's
 /// metrics; made by [`CallLayer`], whose documentation shows where it goes.
@@ -69,21 +76,44 @@ where
     }
 
     #[inline]
-    fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        let span = attributes::call_span(&request);
-        #[cfg(feature = "metrics")]
-        let tally = Some(Tally::new(super::metrics::Labels::of(&request)));
-        // Without metrics, only a span that is recorded needs the count.
-        #[cfg(not(feature = "metrics"))]
-        let tally = (!span.is_disabled()).then(Tally::new);
-        if let Some(tally) = &tally {
-            request.extensions_mut().insert(tally.clone());
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        if unobserved() {
+            return CallFuture::unrecorded(self.inner.call(request));
         }
+        self.call_observed(request)
+    }
+}
+
+impl<S> Call<S> {
+    /// A call somebody may listen to, out of line so that the path of one
+    /// nobody listens to stays small enough to inline.
+    #[inline(never)]
+    fn call_observed<B, RB>(&mut self, mut request: Request<B>) -> CallFuture<S::Future>
+    where
+        S: Service<Request<B>, Response = Response<RB>, Error = Error>,
+    {
+        let span = attributes::call_span(&request);
+        let recording = recording();
+        // A subscriber that filters this span out.
+        if span.is_disabled() && !recording {
+            return CallFuture::unrecorded(self.inner.call(request));
+        }
+        #[cfg(feature = "metrics")]
+        let tally = Tally::new(recording.then(|| super::metrics::Labels::of(&request)));
+        #[cfg(not(feature = "metrics"))]
+        let tally = Tally::new();
+        request.extensions_mut().insert(tally.clone());
+        let state = Box::new(CallState {
+            span,
+            tally,
+            #[cfg(feature = "metrics")]
+            started: recording.then(Instant::now),
+        });
         // The first attempt is made here: its span's parent is this one.
-        let entered = span.enter();
+        let entered = state.span.enter();
         let future = self.inner.call(request);
         drop(entered);
-        CallFuture::new(future, span, tally)
+        CallFuture::recorded(future, state)
     }
 }
 
@@ -145,7 +175,29 @@ where
 
     #[inline]
     fn call(&mut self, request: Request<B>) -> Self::Future {
+        // Without a subscriber there is no call span whose tally to count.
+        if unobserved() {
+            return AttemptFuture::unrecorded(self.inner.call(request));
+        }
+        self.call_observed(request)
+    }
+}
+
+impl<S> Attempt<S> {
+    /// An attempt somebody may listen to, out of line as [`Call`]'s.
+    #[inline(never)]
+    fn call_observed<B, RB>(&mut self, request: Request<B>) -> AttemptFuture<S::Future>
+    where
+        S: Service<Request<B>, Response = Response<RB>, Error = Error>,
+    {
+        let span = attributes::attempt_span(&request);
+        let recording = recording();
+        // A call span above may count the attempts while a subscriber
+        // filters this one out.
         let tally = request.extensions().get::<Tally>().cloned();
+        if span.is_disabled() && !recording && tally.is_none() {
+            return AttemptFuture::unrecorded(self.inner.call(request));
+        }
         let (before, last_failure) = match &tally {
             Some(tally) => {
                 let (before, last) = tally.start_attempt();
@@ -153,30 +205,42 @@ where
             }
             None => (None, None),
         };
-        let span = attributes::attempt_span(&request, before);
+        attributes::record_resends(&span, before);
         // Without metrics, nobody counts retries by their reason.
         #[cfg(not(feature = "metrics"))]
         let _ = last_failure;
         #[cfg(feature = "metrics")]
-        let metrics = {
-            let labels = match &tally {
-                Some(tally) => tally.labels().clone(),
+        let metrics = recording.then(|| AttemptMetrics {
+            labels: match tally.as_ref().and_then(Tally::labels) {
+                Some(labels) => labels.clone(),
                 None => super::metrics::Labels::of(&request),
-            };
-            let retried = last_failure.filter(|_| before.is_some_and(|before| before > 0));
-            (labels, retried)
-        };
-        let entered = span.enter();
-        let future = self.inner.call(request);
-        drop(entered);
-        AttemptFuture::new(
-            future,
+            },
+            started: Instant::now(),
+            retried: last_failure.filter(|_| before.is_some_and(|before| before > 0)),
+        });
+        let state = Box::new(AttemptState {
             span,
             tally,
             #[cfg(feature = "metrics")]
             metrics,
-            #[cfg(not(feature = "metrics"))]
-            (),
-        )
+        });
+        let entered = state.span.enter();
+        let future = self.inner.call(request);
+        drop(entered);
+        AttemptFuture::recorded(future, state)
     }
+}
+
+/// Whether nobody can listen: no subscriber takes `INFO` (one atomic
+/// load), and no metrics recorder is installed.
+#[inline]
+fn unobserved() -> bool {
+    !tracing::level_enabled!(tracing::Level::INFO) && !recording()
+}
+
+/// Nothing records metrics without the feature.
+#[cfg(not(feature = "metrics"))]
+#[inline]
+fn recording() -> bool {
+    false
 }

@@ -19,15 +19,16 @@ pub(crate) struct Tally(Arc<Shared>);
 struct Shared {
     attempts: AtomicU32,
     last_class: AtomicU8,
+    /// The call's labels, when a recorder takes its metrics.
     #[cfg(feature = "metrics")]
-    labels: super::metrics::Labels,
+    labels: Option<super::metrics::Labels>,
 }
 
 /// `last_class` before any failure.
 const NONE: u8 = 0;
 
 impl Tally {
-    pub(crate) fn new(#[cfg(feature = "metrics")] labels: super::metrics::Labels) -> Self {
+    pub(crate) fn new(#[cfg(feature = "metrics")] labels: Option<super::metrics::Labels>) -> Self {
         Self(Arc::new(Shared {
             attempts: AtomicU32::new(0),
             last_class: AtomicU8::new(NONE),
@@ -55,8 +56,8 @@ impl Tally {
     }
 
     #[cfg(feature = "metrics")]
-    pub(crate) fn labels(&self) -> &super::metrics::Labels {
-        &self.0.labels
+    pub(crate) fn labels(&self) -> Option<&super::metrics::Labels> {
+        self.0.labels.as_ref()
     }
 }
 
