@@ -147,6 +147,9 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for Response<'_, T> {
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
         let mut members = Members::new(map, self.found);
+        if members.lead()? {
+            return Ok(None);
+        }
         match T::deserialize(MembersDeserializer(&mut members)) {
             Ok(value) => {
                 members.finish()?;
