@@ -1,4 +1,6 @@
-//! The typed envelope layer against the untyped one, on any body, with a type that every success envelope fits: never a panic,
+//! The typed envelope layer against the untyped one, on any body, with
+//! types that every success envelope fits and one that none fits (where a
+//! success must be `Error::Deserialize`): never a panic,
 //! never pending, and the same verdict (the same RequestId on success; the
 //! same code, message, RequestId and status of an API error; the same
 //! reason, RequestId and body prefix when not an envelope).
@@ -51,6 +53,14 @@ impl<'a> Answer<'a> {
 struct Anything {
     #[serde(rename = "\u{0}absent", default)]
     _absent: Option<IgnoredAny>,
+}
+
+/// Fits no envelope: a member no body names, required. An error envelope
+/// is still the API error, its `Error` before the type's members or after.
+#[derive(Deserialize)]
+struct Required {
+    #[serde(rename = "\u{0}absent")]
+    _absent: IgnoredAny,
 }
 
 #[derive(Debug, PartialEq)]
@@ -144,5 +154,15 @@ fuzz_target!(|body: &[u8]| {
             }
             _ => assert_eq!(expected, ours, "the typed layer decided otherwise"),
         }
+    }
+    match (&expected, typed::<Required>(&answer)) {
+        (Verdict::Ok(id), Verdict::Deserialize(unfit_id, prefix)) => {
+            assert_eq!(id, &unfit_id, "the RequestId of the success");
+            assert_eq!(
+                prefix,
+                &answer.body[..answer.body.len().min(BODY_PREFIX_LEN)]
+            );
+        }
+        (expected, ours) => assert_eq!(expected, &ours, "the typed layer decided otherwise"),
     }
 });

@@ -170,6 +170,50 @@ async fn fields_that_do_not_fit_are_a_deserialize_error_never_retried() {
     );
 }
 
+/// The envelope's members are read before the caller's first member, whose
+/// name the caller's type then still sees, escaped or not, wherever the
+/// envelope's members are.
+#[test]
+fn the_callers_first_member_is_read_after_the_envelopes() {
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(rename_all = "PascalCase", deny_unknown_fields)]
+    struct Zones {
+        total_count: u64,
+        zone_set: Vec<String>,
+    }
+    let expected = Zones {
+        total_count: 1,
+        zone_set: vec!["ap-guangzhou-3".into()],
+    };
+    for body in [
+        r#"{"Response":{"TotalCount":1,"ZoneSet":["ap-guangzhou-3"],"RequestId":"r"}}"#,
+        r#"{"Response":{"RequestId":"r","TotalCount":1,"ZoneSet":["ap-guangzhou-3"]}}"#,
+        r#"{"Response":{"RequestId":"r","\u0054otalCount":1,"ZoneSet":["ap-guangzhou-3"]}}"#,
+        r#"{"Response":{"\u0054otalCount":1,"RequestId":"r","Zone\u0053et":["ap-guangzhou-3"]}}"#,
+    ] {
+        let body = bytes::Bytes::from(body);
+        let response =
+            tower_tencentcloud::envelope::decode_response::<Zones>(http::Response::new(&body))
+                .unwrap_or_else(|err| panic!("{err}: {body:?}"));
+        assert_eq!(response.body(), &expected);
+        assert_eq!(response.extensions().get::<RequestId>().unwrap(), "r");
+    }
+    // `deny_unknown_fields` refuses a first member it does not know.
+    let body = bytes::Bytes::from_static(br#"{"Response":{"RequestId":"r","Zone":1}}"#);
+    let err = tower_tencentcloud::envelope::decode_response::<Zones>(http::Response::new(&body))
+        .unwrap_err();
+    assert!(err.is_deserialize(), "{err}");
+    assert_eq!(err.request_id().unwrap(), "r");
+    // An error envelope is the API error, however little of it fits.
+    let body = bytes::Bytes::from_static(
+        br#"{"Response":{"Error":{"Code":"InvalidParameter","Message":"m"},"Zone":1,"RequestId":"r"}}"#,
+    );
+    let err = tower_tencentcloud::envelope::decode_response::<Zones>(http::Response::new(&body))
+        .unwrap_err();
+    assert_eq!(err.code().unwrap(), "InvalidParameter");
+    assert_eq!(err.request_id().unwrap(), "r");
+}
+
 #[tokio::test(start_paused = true)]
 async fn not_an_envelope_is_what_the_untyped_layer_says() {
     let (outcome, requests) =

@@ -1,6 +1,6 @@
 //! The system allocator, counting the heap bytes in use: what a test run
 //! keeps, without the freed pages the allocator holds on to (which RSS
-//! shows too), and the most in use at once. Included with `#[path]` by the
+//! shows too), the most in use at once, and how many allocations. Included with `#[path]` by the
 //! test binaries that measure memory, each with a single test or its tests
 //! run one at a time, so that no other test's allocations blur the count.
 
@@ -15,6 +15,7 @@ struct CountingAllocator;
 
 static IN_USE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
@@ -36,7 +37,14 @@ pub fn reset_peak() -> usize {
     now
 }
 
+/// The allocations made by the whole process so far (a reallocation counts
+/// as one).
+pub fn allocations() -> usize {
+    ALLOCATIONS.load(Ordering::Relaxed)
+}
+
 fn added(size: usize) {
+    ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
     let now = IN_USE.fetch_add(size, Ordering::Relaxed) + size;
     PEAK.fetch_max(now, Ordering::Relaxed);
 }

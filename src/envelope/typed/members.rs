@@ -7,7 +7,15 @@
 //! whether serde_json stands between two members, so that a failure of the
 //! caller's type can be stepped over and the rest of the document still
 //! checked in the same pass.
+//!
+//! The members before the first of the caller's are read first
+//! ([`Members::lead`]): Tencent Cloud puts `Error` first in an error
+//! envelope, whose verdict is then the API error whatever the caller's type
+//! would make of the rest, so that type is not run at all. A type that the
+//! error envelope does not fit (any with a field that is not optional)
+//! would fail, and serde_json allocates every failure's message.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::value::{BorrowedStrDeserializer, StrDeserializer};
@@ -31,18 +39,46 @@ pub(super) enum At {
 }
 
 /// `Response`'s members minus `Error` and `RequestId`.
-pub(super) struct Members<'f, A> {
+pub(super) struct Members<'de, 'f, A> {
     map: A,
     found: &'f mut Found,
     at: At,
+    /// The caller's first member name, read by [`lead`](Self::lead).
+    pending: Option<Cow<'de, str>>,
 }
 
-impl<'de, 'f, A: MapAccess<'de>> Members<'f, A> {
+impl<'de, 'f, A: MapAccess<'de>> Members<'de, 'f, A> {
     pub(super) fn new(map: A, found: &'f mut Found) -> Self {
         Self {
             map,
             found,
             at: At::Key,
+            pending: None,
+        }
+    }
+
+    /// Reads the envelope's members that come before the caller's first,
+    /// keeping that one's name for the caller. `true` when `Error` was among
+    /// them: the rest is then skipped and checked, never read by the
+    /// caller's type, and the verdict is the API error.
+    pub(super) fn lead(&mut self) -> Result<bool, A::Error> {
+        loop {
+            self.at = At::Broken;
+            match self.map.next_key_seed(NameSeed)? {
+                None => {
+                    self.at = At::End;
+                    return Ok(self.found.error.is_some());
+                }
+                Some(Name::Envelope(member)) => self.envelope_member(member)?,
+                Some(Name::Other(_)) if self.found.error.is_some() => {
+                    self.map.next_value::<IgnoredAny>()?;
+                }
+                Some(Name::Other(name)) => {
+                    self.pending = Some(name);
+                    self.at = At::Key;
+                    return Ok(false);
+                }
+            }
         }
     }
 
@@ -86,7 +122,7 @@ impl<'de, 'f, A: MapAccess<'de>> Members<'f, A> {
     }
 }
 
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for Members<'_, A> {
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Members<'de, '_, A> {
     type Error = A::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
@@ -103,9 +139,18 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Members<'_, A> {
                 }
             }
             self.at = At::Broken;
-            let Some(key) = self.map.next_key_seed(KeySeed(seed))? else {
-                self.at = At::End;
-                return Ok(None);
+            let key = match self.pending.take() {
+                Some(Cow::Borrowed(name)) => {
+                    KeySeed(seed).field(BorrowedStrDeserializer::new(name))?
+                }
+                Some(Cow::Owned(name)) => KeySeed(seed).field(StrDeserializer::new(&name))?,
+                None => match self.map.next_key_seed(KeySeed(seed))? {
+                    Some(key) => key,
+                    None => {
+                        self.at = At::End;
+                        return Ok(None);
+                    }
+                },
             };
             match key {
                 Key::Field(value) => {
@@ -143,9 +188,9 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Members<'_, A> {
 }
 
 /// `Members` as a deserializer of a map, for the caller's type.
-pub(super) struct MembersDeserializer<'m, 'f, A>(pub(super) &'m mut Members<'f, A>);
+pub(super) struct MembersDeserializer<'m, 'de, 'f, A>(pub(super) &'m mut Members<'de, 'f, A>);
 
-impl<'de, A: MapAccess<'de>> Deserializer<'de> for MembersDeserializer<'_, '_, A> {
+impl<'de, A: MapAccess<'de>> Deserializer<'de> for MembersDeserializer<'_, 'de, '_, A> {
     type Error = A::Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, A::Error> {
@@ -177,6 +222,16 @@ impl<'de, A: MapAccess<'de>> Deserializer<'de> for MembersDeserializer<'_, '_, A
 enum Envelope {
     Error,
     RequestId,
+}
+
+impl Envelope {
+    fn named(name: &str) -> Option<Self> {
+        match name {
+            "Error" => Some(Self::Error),
+            "RequestId" => Some(Self::RequestId),
+            _ => None,
+        }
+    }
 }
 
 /// A member name of `Response`: the envelope's, or the caller's to read
@@ -213,14 +268,6 @@ impl<'de, K: DeserializeSeed<'de>> KeySeed<K> {
             Err(err) => Ok(Key::Refused(err.to_string())),
         }
     }
-
-    fn envelope(name: &str) -> Option<Envelope> {
-        match name {
-            "Error" => Some(Envelope::Error),
-            "RequestId" => Some(Envelope::RequestId),
-            _ => None,
-        }
-    }
 }
 
 impl<'de, K: DeserializeSeed<'de>> Visitor<'de> for KeySeed<K> {
@@ -231,16 +278,56 @@ impl<'de, K: DeserializeSeed<'de>> Visitor<'de> for KeySeed<K> {
     }
 
     fn visit_borrowed_str<E: de::Error>(self, name: &'de str) -> Result<Self::Value, E> {
-        match Self::envelope(name) {
+        match Envelope::named(name) {
             Some(member) => Ok(Key::Envelope(member, self.0)),
             None => self.field(BorrowedStrDeserializer::<E>::new(name)),
         }
     }
 
     fn visit_str<E: de::Error>(self, name: &str) -> Result<Self::Value, E> {
-        match Self::envelope(name) {
+        match Envelope::named(name) {
             Some(member) => Ok(Key::Envelope(member, self.0)),
             None => self.field(StrDeserializer::<E>::new(name)),
         }
+    }
+}
+
+/// A member name of `Response` as [`Members::lead`] reads it.
+enum Name<'de> {
+    Envelope(Envelope),
+    /// The caller's: borrowed from the body unless it had escapes.
+    Other(Cow<'de, str>),
+}
+
+/// Reads a [`Name`].
+struct NameSeed;
+
+impl<'de> DeserializeSeed<'de> for NameSeed {
+    type Value = Name<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Name<'de>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NameSeed {
+    type Value = Name<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, name: &'de str) -> Result<Name<'de>, E> {
+        Ok(match Envelope::named(name) {
+            Some(member) => Name::Envelope(member),
+            None => Name::Other(Cow::Borrowed(name)),
+        })
+    }
+
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<Name<'de>, E> {
+        Ok(match Envelope::named(name) {
+            Some(member) => Name::Envelope(member),
+            None => Name::Other(Cow::Owned(name.to_owned())),
+        })
     }
 }

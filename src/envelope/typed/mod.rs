@@ -7,10 +7,12 @@
 //! [`Envelope`](crate::Envelope)'s on every response; a success whose
 //! fields do not fit `T` is [`Error::Deserialize`](crate::Error::Deserialize).
 //!
-//! serde_json reads the body once: visitors of the crate read the
-//! envelope's own members, and a `MapAccess` over `Response` hands every
-//! member but `Error` and `RequestId` to `T`, which reads its payload from
-//! serde_json directly. Where that pass cannot decide as the untyped decoder
+//! serde_json reads the body once, as a `str` after one UTF-8 check of the
+//! whole body: visitors of the crate read the envelope's own members, and
+//! a `MapAccess` over `Response` hands every member but `Error` and
+//! `RequestId` to `T`, which reads its payload from serde_json directly. An
+//! `Error` before `T`'s first member (where Tencent Cloud puts it) decides
+//! without running `T`. Where that pass cannot decide as the untyped decoder
 //! would (not an envelope, or serde_json stopped inside `T`), the untyped
 //! decoder reads the body again and decides: only failures pay twice.
 //!

@@ -26,6 +26,15 @@ struct Anything {
     _absent: Option<IgnoredAny>,
 }
 
+/// A type no envelope fits: it requires a member no generated body has.
+/// An error envelope is still the API error, whether its `Error` comes
+/// before the caller's members (and the type is never run) or after them.
+#[derive(Deserialize)]
+struct Required {
+    #[serde(rename = "never_generated")]
+    _absent: IgnoredAny,
+}
+
 type Answer = std::future::Ready<Result<http::Response<Full<Bytes>>, std::convert::Infallible>>;
 
 /// A transport that answers `body` at once, with a 503 and a RequestId
@@ -142,6 +151,15 @@ fn same_verdict(body: &[u8]) {
             ),
         }
     }
+    match (&expected, typed::<Required>(body)) {
+        (Verdict::Ok(id), Verdict::Deserialize(unfit_id, prefix, _)) => {
+            assert_eq!(id, &unfit_id);
+            assert_eq!(prefix, &body[..body.len().min(crate::BODY_PREFIX_LEN)]);
+        }
+        (expected, ours) => {
+            assert_eq!(expected, &ours, "body: {:?}", String::from_utf8_lossy(body))
+        }
+    }
 }
 
 proptest! {
@@ -192,6 +210,10 @@ fn fixed_cases() {
         r#"{"Response":{"Error":{"Code":"InternalError","Message":"m","X":[1]},"RequestId":"r"},"Other":[]}"#,
         r#"{"Response":{"X":[tru]}}"#,
         r#"{"Response":{"Error":{"Code":"A"},"X":[tru]}}"#,
+        r#"{"Response":{"RequestId":"r","Error":{"Code":"A"},"X":1,"Error":{"Code":"B"}}}"#,
+        r#"{"Response":{"Error":{"Code":"A"},"X":1,"RequestId":"r","RequestId":"s"}}"#,
+        r#"{"Response":{"X":1,"Error":{"Code":"A"},"RequestId":"r"}}"#,
+        r#"{"Response":{"Error":{"Code":"A"},"X":{"Y":[1,"\ud800"]},"RequestId":"r"}}"#,
     ]
     .iter()
     .map(|body| body.as_bytes().to_vec())

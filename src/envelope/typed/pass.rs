@@ -44,27 +44,29 @@ pub(super) struct Found {
 pub(crate) fn one_pass<'de, T: Deserialize<'de>>(
     body: &'de [u8],
 ) -> Result<Pass<T>, serde_json::Error> {
-    // serde_json skips the strings it does not keep without checking them.
-    if simdutf8::basic::from_utf8(body).is_err() {
+    // One check of the whole body: serde_json skips the strings it does not
+    // keep without checking them, and reading from a `str` spares it the
+    // check of each string it keeps (a sixth of the decode at 1 KiB).
+    let Ok(text) = simdutf8::basic::from_utf8(body) else {
         return Err(de::Error::custom("invalid UTF-8"));
-    }
+    };
     let mut found = Found::default();
-    let fields = read::<T>(body, &mut found, true)?;
+    let fields = read::<T>(text, &mut found, true)?;
     let Found { request_id, error } = found;
     Ok(match (error, fields) {
         (Some((code, message)), _) => Pass::Api(code, message, request_id),
         (None, Some(value)) => Pass::Value(value, request_id),
-        (None, None) => Pass::Unfit(strict_error::<T>(body), request_id),
+        (None, None) => Pass::Unfit(strict_error::<T>(text), request_id),
     })
 }
 
 /// The document; `None` when `T` failed and `recover` stepped over it.
 fn read<'de, T: Deserialize<'de>>(
-    body: &'de [u8],
+    text: &'de str,
     found: &mut Found,
     recover: bool,
 ) -> serde_json::Result<Option<T>> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let mut deserializer = serde_json::Deserializer::from_str(text);
     let fields = deserializer.deserialize_map(Top {
         found,
         recover,
@@ -76,8 +78,8 @@ fn read<'de, T: Deserialize<'de>>(
 
 /// serde_json's error for `T`, from a second reading that stops at it:
 /// the first one stepped over it to decide the envelope in one pass.
-fn strict_error<'de, T: Deserialize<'de>>(body: &'de [u8]) -> serde_json::Error {
-    match read::<T>(body, &mut Found::default(), false) {
+fn strict_error<'de, T: Deserialize<'de>>(text: &'de str) -> serde_json::Error {
+    match read::<T>(text, &mut Found::default(), false) {
         Err(err) => err,
         Ok(_) => de::Error::custom("the fields did not deserialize on the first reading"),
     }
@@ -145,6 +147,9 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for Response<'_, T> {
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
         let mut members = Members::new(map, self.found);
+        if members.lead()? {
+            return Ok(None);
+        }
         match T::deserialize(MembersDeserializer(&mut members)) {
             Ok(value) => {
                 members.finish()?;
