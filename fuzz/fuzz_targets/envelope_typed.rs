@@ -43,7 +43,7 @@ impl<'a> Answer<'a> {
             } else {
                 Vec::new()
             },
-            header_request_id: body.len() % 3 == 0,
+            header_request_id: body.len().is_multiple_of(3),
         }
     }
 }
