@@ -6,7 +6,8 @@ use http::StatusCode;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use crate::error::{BodyError, BoxError, Error};
+use super::pass_through::{PassThrough, StreamHead};
+use crate::error::{BoxError, Error};
 use crate::request_id::RequestId;
 
 pin_project! {
@@ -30,9 +31,7 @@ pin_project! {
         },
         Stream {
             #[pin]
-            body: B,
-            status: StatusCode,
-            request_id: Option<RequestId>,
+            body: PassThrough<B, StreamHead>,
         },
     }
 }
@@ -47,9 +46,7 @@ impl<B> EnvelopeBody<B> {
     pub(crate) fn stream(body: B, status: StatusCode, request_id: Option<RequestId>) -> Self {
         Self {
             kind: Kind::Stream {
-                body,
-                status,
-                request_id,
+                body: PassThrough::new(body, StreamHead { status, request_id }),
             },
         }
     }
@@ -94,13 +91,7 @@ where
     ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         match self.project().kind.project() {
             KindProj::Full { data } => Poll::Ready(data.take().map(|data| Ok(Frame::data(data)))),
-            KindProj::Stream {
-                body,
-                status,
-                request_id,
-            } => body
-                .poll_frame(cx)
-                .map_err(|err| Error::Body(BodyError::new(*status, request_id.clone(), err))),
+            KindProj::Stream { body } => body.poll_frame(cx),
         }
     }
 
@@ -128,13 +119,11 @@ impl<B> std::fmt::Debug for EnvelopeBody<B> {
                 .debug_struct("EnvelopeBody")
                 .field("len", &data.as_ref().map_or(0, Bytes::len))
                 .finish(),
-            Kind::Stream {
-                status, request_id, ..
-            } => f
+            Kind::Stream { body } => f
                 .debug_struct("EnvelopeBody")
                 .field("stream", &true)
-                .field("status", status)
-                .field("request_id", request_id)
+                .field("status", &body.map().status)
+                .field("request_id", &body.map().request_id)
                 .finish(),
         }
     }

@@ -34,6 +34,7 @@ mod future;
 mod layer;
 #[cfg(test)]
 mod oracle;
+pub(crate) mod pass_through;
 #[cfg(test)]
 // Public in the fuzz crate, which includes the file by `#[path]`.
 #[allow(unreachable_pub)]

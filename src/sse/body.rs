@@ -11,6 +11,7 @@ use super::Events;
 use super::failure::ResponseHead;
 use super::parser::{Parser, TooLarge};
 use crate::envelope::EnvelopeBody;
+use crate::envelope::pass_through::{MapBodyError, PassThrough};
 use crate::error::Error;
 
 pin_project! {
@@ -36,13 +37,13 @@ pin_project! {
     enum Kind<B> {
         Other {
             #[pin]
-            body: B,
+            body: PassThrough<B, AsIs>,
             head: Box<ResponseHead>,
             max_event_size: usize,
         },
         EventStream {
             #[pin]
-            body: B,
+            body: PassThrough<B, AsIs>,
             state: Box<EventStream>,
         },
     }
@@ -76,7 +77,7 @@ impl<B> SseBody<B> {
     pub(crate) fn event_stream(body: B, parts: &Parts, max_event_size: usize) -> Self {
         Self {
             kind: Kind::EventStream {
-                body,
+                body: PassThrough::new(body, AsIs),
                 state: Box::new(EventStream {
                     head: ResponseHead::new(parts).with_headers(parts.headers.clone()),
                     parser: Parser::new(max_event_size),
@@ -93,7 +94,7 @@ impl<B> SseBody<B> {
     pub(crate) fn other(body: B, parts: &Parts, max_event_size: usize) -> Self {
         Self {
             kind: Kind::Other {
-                body,
+                body: PassThrough::new(body, AsIs),
                 head: Box::new(ResponseHead::new(parts)),
                 max_event_size,
             },
@@ -109,7 +110,7 @@ impl<B> SseBody<B> {
     /// The body underneath.
     pub fn get_ref(&self) -> &B {
         match &self.kind {
-            Kind::Other { body, .. } | Kind::EventStream { body, .. } => body,
+            Kind::Other { body, .. } | Kind::EventStream { body, .. } => body.get_ref(),
         }
     }
 
@@ -156,6 +157,15 @@ impl<B> SseBody<EnvelopeBody<B>> {
 
 /// The errors of the body underneath pass as they are: the envelope
 /// layer's body already yields this crate's [`Error`].
+#[derive(Debug, Clone, Copy)]
+struct AsIs;
+
+impl<E: Into<Error>> MapBodyError<E> for AsIs {
+    fn map_body_error(&self, err: E) -> Error {
+        err.into()
+    }
+}
+
 impl<B> Body for SseBody<B>
 where
     B: Body<Data = Bytes>,
@@ -169,9 +179,7 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         let (mut body, state) = match self.project().kind.project() {
-            KindProj::Other { body, .. } => {
-                return body.poll_frame(cx).map_err(Into::into);
-            }
+            KindProj::Other { body, .. } => return body.poll_frame(cx),
             KindProj::EventStream { body, state } => (body, state),
         };
         loop {
@@ -193,7 +201,7 @@ where
                         }
                     }
                 },
-                Some(Err(err)) => state.end = End::Failed(err.into()),
+                Some(Err(err)) => state.end = End::Failed(err),
                 None => state.finish(),
             }
         }
