@@ -1,13 +1,11 @@
 //! The metrics of calls and attempts, through the `metrics` facade
 //! (feature `metrics`), with bounded labels.
 
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use http::{Request, Response};
 use http_body::Body;
-use metrics::{Recorder, SharedString};
+use metrics::SharedString;
 
 use crate::action::ServiceName;
 use crate::action::header;
@@ -21,62 +19,6 @@ use crate::retry_class::RetryClass;
 
 use super::attributes::error_kind;
 use super::tally::class_name;
-
-/// Whether a recorder would take what this thread records now: a local
-/// recorder is set, or a global one is installed.
-///
-/// The facade cannot say (`metrics::with_recorder` falls back to a private
-/// no-op recorder), and without a recorder its macros still build and hash
-/// every key. So this recognises the fallback by where it lives: the facade
-/// hands out a zero-sized `static`, while a global recorder is boxed (a
-/// zero-sized one at a dangling address, never a static's) and a local one
-/// is the caller's. That address is learned once, on a thread of its own,
-/// which has no local recorder; if that thread sees a global recorder
-/// already, or cannot be spawned, everything is recorded as before.
-// Out of line: inlined, the thread-local read grows the layers' `call`
-// enough that the inner service's `call` is no longer inlined into it, and
-// the request is copied once more.
-#[inline(never)]
-pub(crate) fn recording() -> bool {
-    let noop = match NOOP.load(Ordering::Relaxed) {
-        UNKNOWN => learn_noop_address(),
-        noop => noop,
-    };
-    noop == UNLEARNABLE
-        || metrics::with_recorder(|recorder| zero_sized_static(recorder) != Some(noop))
-}
-
-/// The address of the facade's fallback recorder, [`UNKNOWN`] before it
-/// was learned, [`UNLEARNABLE`] if it could not be.
-static NOOP: AtomicUsize = AtomicUsize::new(UNKNOWN);
-/// No static lives at address 0...
-const UNKNOWN: usize = 0;
-/// ...nor at the last one.
-const UNLEARNABLE: usize = usize::MAX;
-
-#[cold]
-#[inline(never)]
-fn learn_noop_address() -> usize {
-    static LEARNED: OnceLock<usize> = OnceLock::new();
-    let noop = *LEARNED.get_or_init(|| {
-        std::thread::Builder::new()
-            .name("tencentcloud-metrics-probe".into())
-            .spawn(|| metrics::with_recorder(zero_sized_static))
-            .ok()
-            .and_then(|probe| probe.join().ok())
-            .flatten()
-            .unwrap_or(UNLEARNABLE)
-    });
-    NOOP.store(noop, Ordering::Relaxed);
-    noop
-}
-
-/// The address of `recorder` if it is zero-sized and not where a `Box`
-/// keeps a zero-sized value (its alignment).
-fn zero_sized_static(recorder: &dyn Recorder) -> Option<usize> {
-    let address = std::ptr::from_ref(recorder).addr();
-    (size_of_val(recorder) == 0 && address != align_of_val(recorder)).then_some(address)
-}
 
 /// The `service` and `action` labels of a call, made once and shared by
 /// its attempts.
@@ -175,25 +117,5 @@ pub(crate) fn call_done<RB: Body>(
     {
         metrics::histogram!(RESPONSE_SIZE, "service" => service.clone(), "action" => action.clone())
             .record(size as f64);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use metrics::NoopRecorder;
-    use metrics_exporter_prometheus::PrometheusBuilder;
-
-    use super::*;
-
-    #[test]
-    fn recording_only_with_a_recorder() {
-        // No unit test installs a global recorder.
-        assert!(!recording());
-        let prometheus = PrometheusBuilder::new().build_recorder();
-        metrics::with_local_recorder(&prometheus, || assert!(recording()));
-        // A zero-sized recorder of the caller's is still a recorder.
-        let noop = NoopRecorder;
-        metrics::with_local_recorder(&noop, || assert!(recording()));
-        assert!(!recording());
     }
 }

@@ -10,10 +10,9 @@ use super::attributes;
 #[cfg(feature = "metrics")]
 use super::future::AttemptMetrics;
 use super::future::{AttemptFuture, AttemptState, CallFuture, CallState};
-#[cfg(feature = "metrics")]
-use super::metrics::recording;
 use super::tally::Tally;
 use super::{AttemptLayer, CallLayer};
+use crate::action::telemetry::recording;
 use crate::error::Error;
 
 #[cfg(feature = "metrics")]
@@ -236,11 +235,4 @@ impl<S> Attempt<S> {
 #[inline]
 fn unobserved() -> bool {
     !tracing::level_enabled!(tracing::Level::INFO) && !recording()
-}
-
-/// Nothing records metrics without the feature.
-#[cfg(not(feature = "metrics"))]
-#[inline]
-fn recording() -> bool {
-    false
 }
