@@ -167,7 +167,13 @@ impl Ticket {
         runtime.spawn(async move {
             let ask = budget.ask(0, 0.0);
             let cut = budget.config.store().cut(&lease.name, generation, ask);
-            match budget.call(cut).await {
+            let cut = budget.call(cut).await;
+            // The tokens in hand are spaced at the rate just throttled:
+            // sending them would throttle more before the cut reaches this
+            // process's next lease. The pool is locked after the cut, which
+            // is what the other processes wait for.
+            lease.pool.lock().await.forfeit(generation);
+            match cut {
                 // The store has stretched the schedule past the tokens leased.
                 Ok(true) => {}
                 // Nothing to cut from yet, or the store is down: the next

@@ -148,6 +148,16 @@ impl Pool {
         }
     }
 
+    /// Gives up the tokens of a lease of `generation` or older: a request
+    /// sent under it was throttled, so its tokens are spaced too closely,
+    /// and the store has them in its schedule already (they leave a gap).
+    pub(crate) fn forfeit(&mut self, generation: u64) {
+        if self.generation <= generation {
+            self.remaining = 0;
+            self.free_until = None;
+        }
+    }
+
     /// The rate of the last lease of slots, 0 before any.
     pub(crate) fn known_rate(&self) -> f64 {
         self.known_rate
@@ -187,6 +197,25 @@ mod tests {
             assert_eq!(pool.take(now + 100 * MS), Some(now + 100 * MS));
         }
         assert_eq!(pool.take(now + 250 * MS), None);
+    }
+
+    #[test]
+    fn a_throttle_forfeits_the_tokens_of_its_generation_only() {
+        let now = Instant::now();
+        let mut pool = Pool::new(now);
+        let grant = Grant::Slots {
+            first: Duration::ZERO,
+            interval: 10 * MS,
+            count: 4,
+        };
+        pool.fill(3, grant, Duration::ZERO, now);
+        pool.forfeit(2);
+        assert_eq!(pool.take(now), Some(now), "a lease newer than the throttle");
+        pool.forfeit(3);
+        assert_eq!(pool.take(now), None);
+        pool.fill(3, Grant::Free, 250 * MS, now);
+        pool.forfeit(3);
+        assert_eq!(pool.take(now), None, "a free lease ends too");
     }
 
     #[test]

@@ -21,16 +21,20 @@ const IDLE_TTL_MS: u64 = 10 * 60 * 1000;
 /// hash holds the generation (`gen`, the count of cuts), the rate the last
 /// cut was taken from (`last_max`) and its time (`last_cut`), the
 /// theoretical arrival time of the next token (`tat`, GCRA), the rate last
-/// granted (`rate`), and the accepted rate measured in windows of a second
-/// (`win_start`, `win_accepted`, `measured`, smoothed as in the AWS SDKs).
+/// granted (`rate`), the accepted rate measured in windows of a second
+/// (`win_start`, `win_accepted`, `measured`, smoothed as in the AWS SDKs),
+/// and the answers accepted since the last cut (`cyc_accepted`).
 /// A key never cut has no `last_max`: the reply grants a free lease, unless
 /// the caller knows a rate (ARGV[8], the rate of its last lease: Redis has
-/// lost the key, restarted empty), from which the curve goes on as if it
-/// had just climbed back to it.
-/// Otherwise the rate is the CUBIC curve since the last cut, less the
-/// headroom, at most twice the measured rate and at least the floor; the
-/// reply is {generation, first token in µs from now, µs between tokens,
-/// count}. An idle key does not bank tokens: the schedule starts from now.
+/// lost the key, restarted empty), which the key starts from as if the
+/// curve had just climbed back to it, so that the fleet resumes below the
+/// rate it had rather than with a burst.
+/// Otherwise the rate follows the CUBIC curve since the last cut up to
+/// `last_max`, then, beyond, grows by ARGV[9] of it per second (compounded)
+/// where CUBIC would grow faster; less the headroom, at most twice the
+/// measured rate and at least the floor. The reply is {generation, first
+/// token in µs from now, µs between tokens, count}. An idle key does not
+/// bank tokens: the schedule starts from now.
 /// Tokens are granted no further ahead than two batches: beyond, the reply
 /// grants none and says when to ask again, and the callers of a busy key
 /// wait in their process rather than hold tokens scheduled at a rate that
@@ -47,7 +51,9 @@ local scale = tonumber(ARGV[4])
 local min_rate = tonumber(ARGV[5])
 local headroom = tonumber(ARGV[6])
 local ttl = tonumber(ARGV[7])
-local h = redis.call('HMGET', KEYS[1], 'gen', 'last_max', 'last_cut', 'tat', 'win_start', 'win_accepted', 'measured', 'wake')
+local known = tonumber(ARGV[8])
+local probe = tonumber(ARGV[9])
+local h = redis.call('HMGET', KEYS[1], 'gen', 'last_max', 'last_cut', 'tat', 'win_start', 'win_accepted', 'measured', 'wake', 'cyc_accepted')
 local gen = tonumber(h[1]) or 0
 local win_start = tonumber(h[5]) or now
 local win_accepted = (tonumber(h[6]) or 0) + accepted
@@ -59,22 +65,26 @@ if now - win_start >= 1000000 then
   win_accepted = 0
   redis.call('HSET', KEYS[1], 'measured', measured)
 end
-redis.call('HSET', KEYS[1], 'win_start', win_start, 'win_accepted', win_accepted)
+redis.call('HSET', KEYS[1], 'win_start', win_start, 'win_accepted', win_accepted, 'cyc_accepted', (tonumber(h[9]) or 0) + accepted)
 redis.call('PEXPIRE', KEYS[1], ttl)
 local last_max = tonumber(h[2])
 local last_cut = tonumber(h[3])
-local known = tonumber(ARGV[8])
 if not last_max and known > 0 then
-  last_max = known / (1 - headroom)
+  last_max = known
   last_cut = now - ((last_max * (1 - beta) / scale) ^ (1 / 3)) * 1000000
-  redis.call('HSET', KEYS[1], 'last_max', last_max, 'last_cut', last_cut)
+  redis.call('HSET', KEYS[1], 'last_max', last_max, 'last_cut', last_cut, 'cyc_accepted', 0)
 end
 if not last_max then
   return {gen, -1, 0, 0}
 end
 local k = (last_max * (1 - beta) / scale) ^ (1 / 3)
 local d = (now - last_cut) / 1000000 - k
-local rate = (scale * d * d * d + last_max) * (1 - headroom)
+local rate = scale * d * d * d + last_max
+if d > 0 then
+  local probed = last_max * (1 + probe) ^ d
+  if probed < rate then rate = probed end
+end
+rate = rate * (1 - headroom)
 if measured and rate > 2 * measured then rate = 2 * measured end
 if rate < min_rate then rate = min_rate end
 local interval = 1000000 / rate
@@ -93,34 +103,48 @@ return {gen, math.floor(tat - now), math.floor(interval), want}
 ";
 
 /// Cuts the rate of KEYS[1] for a throttle of a request sent under
-/// generation ARGV[1], unless a cut has answered it already: from the lower
-/// of the rate last granted and the measured accepted rate (the measured
-/// rate alone at the first cut; nothing before a first window of a second
-/// is measured) to `beta` of it, starting a new generation. Tokens already
-/// leased stay leased (they are in the processes' hands), so the schedule
-/// ahead is stretched to the new rate instead: the next token is due when
-/// it would have been had those been spaced at the new rate.
+/// generation ARGV[1], unless a cut has answered it already: to `beta` of
+/// the rate the fleet was accepted at, starting a new generation.
+///
+/// That rate is the lower of the rate last granted and the measured
+/// accepted rate (whichever there is: the measured rate alone at the first
+/// cut, the granted one right after Redis restarted empty; with neither,
+/// there is nothing to cut from yet). Both overstate the limit of an API
+/// that admits bursts: a throttle comes once its burst allowance is spent,
+/// and the answers of the last second include that allowance. The answers
+/// accepted since the last cut, over the time since, do not: between two
+/// throttles the allowance was spent twice, so they average to the limit
+/// itself; the cut starts from them when they are lower, but no lower than
+/// `beta` of the other (a fleet that was idle since proves nothing).
+/// Tokens already leased stay leased (they are in the processes' hands), so
+/// the schedule ahead is stretched to the new rate instead: the next token
+/// is due when it would have been had those been spaced at the new rate.
 const CUT_SCRIPT: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local beta = tonumber(ARGV[2])
 local min_rate = tonumber(ARGV[3])
 local ttl = tonumber(ARGV[4])
-local h = redis.call('HMGET', KEYS[1], 'gen', 'rate', 'measured', 'tat')
+local h = redis.call('HMGET', KEYS[1], 'gen', 'rate', 'measured', 'tat', 'last_cut', 'cyc_accepted')
 local gen = tonumber(h[1]) or 0
 if tonumber(ARGV[1]) ~= gen then
   return 0
 end
 local rate = tonumber(h[2])
-local measured = tonumber(h[3])
-if not measured then
+local from = tonumber(h[3])
+if not from or (rate and rate < from) then from = rate end
+if not from then
   return 0
 end
-local from = measured
-if rate and rate < from then from = rate end
+local last_cut = tonumber(h[5])
+if last_cut and now - last_cut >= 2000000 then
+  local since = (tonumber(h[6]) or 0) * 1000000 / (now - last_cut)
+  if since < beta * from then since = beta * from end
+  if since < from then from = since end
+end
 local to = from * beta
 if to < min_rate then to = min_rate end
-redis.call('HSET', KEYS[1], 'gen', gen + 1, 'last_max', from, 'last_cut', now, 'rate', to)
+redis.call('HSET', KEYS[1], 'gen', gen + 1, 'last_max', from, 'last_cut', now, 'rate', to, 'cyc_accepted', 0)
 local tat = tonumber(h[4])
 if rate and tat and tat > now then
   redis.call('HSET', KEYS[1], 'tat', now + (tat - now) * rate / to)
@@ -189,6 +213,7 @@ impl RateStore for RedisStore {
                 .arg(curve.headroom())
                 .arg(IDLE_TTL_MS)
                 .arg(ask.known_rate())
+                .arg(ask.probe())
                 .invoke_async(&mut connection)
                 .await
                 .map_err(StoreError::new)?;

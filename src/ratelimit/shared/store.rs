@@ -84,6 +84,7 @@ pub struct LeaseAsk {
     pub(crate) accepted: u32,
     pub(crate) free_for: Duration,
     pub(crate) known_rate: f64,
+    pub(crate) probe: f64,
     pub(crate) curve: Curve,
 }
 
@@ -108,6 +109,12 @@ impl LeaseAsk {
     /// rather than with free leases, which would let the fleet loose.
     pub fn known_rate(&self) -> f64 {
         self.known_rate
+    }
+
+    /// How fast the rate grows beyond the rate of the last cut: this share
+    /// of it per second, compounded, where the CUBIC curve would grow faster.
+    pub fn probe(&self) -> f64 {
+        self.probe
     }
 
     /// The curve that the rate follows.
