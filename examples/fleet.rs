@@ -20,8 +20,8 @@
 //!
 //! Each mode gets a fresh emulator whose DescribeZones allows 20 calls a
 //! second (a bucket of 20, refilled at 20 a second), 10 s of warm-up, then
-//! 20 s measured (25 s for (c), so that 5 s follow the return of Redis by
-//! 5 s). Over the measured window it reports goodput (calls that
+//! 20 s measured (30 s for (c), so that 10 s follow the 5 s after the
+//! return of Redis). Over the measured window it reports goodput (calls that
 //! succeeded, per second), the share of the emulator's answers that were
 //! RequestLimitExceeded, the latency of the calls that succeeded (first
 //! attempt to answer), Redis round trips per call, and the calls that
@@ -71,9 +71,11 @@ const WARM_UP: Duration = Duration::from_secs(10);
 const MEASURED: Duration = Duration::from_secs(20);
 const KILL_AT: Duration = Duration::from_secs(10);
 const RESTART_AT: Duration = Duration::from_secs(15);
-/// (c) is measured this much longer, so that 5 s follow the 5 s of
+/// The time Redis has to be back under 1%: the goal of (c).
+const RECOVERY: Duration = Duration::from_secs(5);
+/// (c) is measured this much longer, so that 10 s follow the 5 s of
 /// recovery.
-const AFTER_RECOVERY: Duration = Duration::from_secs(5);
+const AFTER_RECOVERY: Duration = Duration::from_secs(10);
 /// How long after the end of its window a child may take to exit.
 const EXIT_GRACE: Duration = Duration::from_secs(10);
 
@@ -181,7 +183,7 @@ fn main() -> Result<(), BoxError> {
             RESTART_AT.as_secs(),
             shares.join(", ")
         );
-        let recovered = back + AFTER_RECOVERY.as_secs() as usize;
+        let recovered = back + RECOVERY.as_secs() as usize;
         let (throttled, answers) = row.per_second[recovered..]
             .iter()
             .fold((0, 0), |(t, a), (throttled, answers)| {

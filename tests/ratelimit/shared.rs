@@ -330,3 +330,150 @@ async fn a_small_fleet_shares_the_limit_with_few_throttles_and_round_trips() {
     );
     assert_eq!(failed, 0);
 }
+
+/// Redis restarted empty has lost the key's rate: the process, which knows
+/// the rate of its last lease, has the key start just below it, paced,
+/// rather than with a free lease that would let the fleet loose at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_redis_resumes_below_the_rate_it_had_not_free() {
+    let mut redis = RedisServer::start();
+    let emulator = emulator(5).await;
+    let (_, client) = process(&redis, false, |budget| {
+        budget.probe_interval(Duration::from_millis(50))
+    })
+    .await;
+    let mut view = connection(&redis).await;
+    let key = store_key(&emulator);
+    let give_up = Instant::now() + Duration::from_secs(8);
+    let rate_before = loop {
+        let mut calls = JoinSet::new();
+        for _ in 0..4 {
+            calls.spawn(client.clone().oneshot(zones(&emulator)));
+        }
+        calls.join_all().await;
+        let rate: Option<f64> = view.hget(&key, "rate").await.unwrap();
+        let generation: Option<u64> = view.hget(&key, "gen").await.unwrap();
+        // A lease of slots since the cut: the process knows a rate.
+        if let (Some(rate), Some(1..)) = (rate, generation) {
+            client.clone().oneshot(zones(&emulator)).await.ok();
+            break rate;
+        }
+        assert!(Instant::now() < give_up, "the shared rate was never cut");
+    };
+
+    redis.kill();
+    redis.restart();
+    let mut view = connection(&redis).await;
+    let give_up = Instant::now() + Duration::from_secs(5);
+    let rate_after = loop {
+        client.clone().oneshot(zones(&emulator)).await.ok();
+        if let Some(rate) = view.hget::<_, _, Option<f64>>(&key, "rate").await.unwrap() {
+            break rate;
+        }
+        assert!(
+            Instant::now() < give_up,
+            "no lease of slots after the restart"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let last_max: f64 = view.hget(&key, "last_max").await.unwrap();
+    assert!(
+        rate_after <= last_max && last_max <= rate_before * 1.5,
+        "after the restart: rate {rate_after}, from {last_max}; before: {rate_before}"
+    );
+}
+
+/// The fleet's cut starts from the limit, not above it: an API that admits
+/// bursts (the emulator's bucket holds a second of calls) throttles once
+/// the burst is spent, when the answers of the last second overstate the
+/// limit; the answers accepted between two cuts do not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shared_rate_is_cut_from_the_limit_not_from_the_burst() {
+    let redis = RedisServer::start();
+    let limit = 10.0;
+    let emulator = emulator(10).await;
+    let (_, client) = process(&redis, true, |budget| budget).await;
+    let mut view = connection(&redis).await;
+    let key = store_key(&emulator);
+    let mut callers = JoinSet::new();
+    let end = Instant::now() + Duration::from_secs(20);
+    for _ in 0..16 {
+        let (client, request) = (client.clone(), zones(&emulator));
+        callers.spawn(async move {
+            while let Ok(_) =
+                tokio::time::timeout_at(end, client.clone().oneshot(request.clone())).await
+            {
+            }
+        });
+    }
+    // The first cuts start from the measured burst (or from the rate of
+    // the cut before, less than 2 s ago); the third follows a cycle whole.
+    let from = loop {
+        assert!(Instant::now() < end, "fewer than 3 cuts in 20 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let generation: Option<u64> = view.hget(&key, "gen").await.unwrap();
+        if generation.unwrap_or(0) >= 3 {
+            break view.hget::<_, _, f64>(&key, "last_max").await.unwrap();
+        }
+    };
+    callers.abort_all();
+    assert!(
+        (limit * 0.7..=limit * 1.1).contains(&from),
+        "cut from {from} requests a second, for a limit of {limit}"
+    );
+}
+
+/// The example's (c), small: Redis dies under a busy fleet and comes back
+/// empty. No call fails for it, and the fleet does not come back at the
+/// local rates and the shared one at once: the calls waiting for a local
+/// token lease a shared one instead, and the key resumes below the rate
+/// it had.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_of_redis_fails_no_call_and_ends_without_a_burst() {
+    let mut redis = RedisServer::start();
+    let limit = 10;
+    let emulator = emulator(limit).await;
+    let mut budgets = Vec::new();
+    let mut callers = JoinSet::new();
+    let end = Instant::now() + Duration::from_secs(12);
+    for _ in 0..2 {
+        let (budget, client) = process(&redis, true, |budget| budget).await;
+        budgets.push(budget);
+        for _ in 0..8 {
+            let (client, request) = (client.clone(), zones(&emulator));
+            callers.spawn(async move {
+                let mut failed = 0;
+                while let Ok(result) =
+                    tokio::time::timeout_at(end, client.clone().oneshot(request.clone())).await
+                {
+                    failed += usize::from(result.is_err());
+                }
+                failed
+            });
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    redis.kill();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    redis.restart();
+    let log = emulator.log();
+    let back = log.len();
+    tokio::time::sleep_until(end - Duration::from_millis(500)).await;
+    let after = log.entries_after(back);
+    let failed: usize = callers.join_all().await.into_iter().sum();
+
+    assert_eq!(failed, 0, "calls failed for the outage");
+    for budget in &budgets {
+        assert_eq!(budget.stats().outages(), 1);
+        assert!(!budget.stats().is_down(), "the budget is shared again");
+    }
+    // 3.5 s after the return: at most the limit's worth each second, and
+    // the bucket of a second's worth that refilled meanwhile.
+    let bound = limit as usize * 9 / 2;
+    let throttled = after.iter().filter(|e| is_throttle(e.outcome())).count();
+    assert!(
+        after.len() <= bound && throttled <= 2,
+        "{} answers ({throttled} throttled) in the 3.5 s after Redis came back, for {limit} a second",
+        after.len()
+    );
+}

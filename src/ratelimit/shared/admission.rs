@@ -22,8 +22,10 @@ use crate::retry_class::RetryClass;
 pub(crate) enum Admit {
     /// Send at `at` (now or later), under the ticket's generation.
     At { at: Instant, ticket: Ticket },
-    /// The store is down and the budget fails open: ask the local limiter.
-    Local,
+    /// The store is down and the budget fails open: ask the local limiter;
+    /// a request that waits for a local token leases one instead if the
+    /// store is back by then.
+    Local(Arc<Budget>),
     /// The store is down and the budget fails closed.
     Refused(Error),
 }
@@ -68,7 +70,7 @@ async fn admit(budget: Arc<Budget>, key: RateKey) -> Admit {
         }
         if !budget.health().may_ask(now, budget.config.probe_every()) {
             drop(pool);
-            return unavailable(&budget);
+            return unavailable(budget);
         }
         let accepted = lease.accepted.swap(0, Ordering::Relaxed);
         let ask = budget.ask(accepted, pool.known_rate());
@@ -81,7 +83,7 @@ async fn admit(budget: Arc<Budget>, key: RateKey) -> Admit {
                 // Counted again by the next lease that gets through.
                 lease.accepted.fetch_add(accepted, Ordering::Relaxed);
                 drop(pool);
-                return unavailable(&budget);
+                return unavailable(budget);
             }
         };
         let generation = granted.generation();
@@ -108,13 +110,13 @@ async fn admit(budget: Arc<Budget>, key: RateKey) -> Admit {
     }
 }
 
-fn unavailable(budget: &Budget) -> Admit {
+fn unavailable(budget: Arc<Budget>) -> Admit {
     budget
         .health()
         .local_admissions
         .fetch_add(1, Ordering::Relaxed);
     match budget.config.failure_mode() {
-        OnStoreFailure::FailOpen => Admit::Local,
+        OnStoreFailure::FailOpen => Admit::Local(budget),
         OnStoreFailure::FailClosed => {
             let error = LayerError::new(StoreError::unavailable(), RetryClass::Transient);
             Admit::Refused(Error::from(error))

@@ -23,7 +23,8 @@ const IDLE_TTL_MS: u64 = 10 * 60 * 1000;
 /// theoretical arrival time of the next token (`tat`, GCRA), the rate last
 /// granted (`rate`), the accepted rate measured in windows of a second
 /// (`win_start`, `win_accepted`, `measured`, smoothed as in the AWS SDKs),
-/// and the answers accepted since the last cut (`cyc_accepted`).
+/// and the answers accepted since the last cut (`cyc_accepted`, counted
+/// from `cyc_start`).
 /// A key never cut has no `last_max`: the reply grants a free lease, unless
 /// the caller knows a rate (ARGV[8], the rate of its last lease: Redis has
 /// lost the key, restarted empty), which the key starts from as if the
@@ -72,7 +73,7 @@ local last_cut = tonumber(h[3])
 if not last_max and known > 0 then
   last_max = known
   last_cut = now - ((last_max * (1 - beta) / scale) ^ (1 / 3)) * 1000000
-  redis.call('HSET', KEYS[1], 'last_max', last_max, 'last_cut', last_cut, 'cyc_accepted', 0)
+  redis.call('HSET', KEYS[1], 'last_max', last_max, 'last_cut', last_cut, 'cyc_start', now, 'cyc_accepted', 0)
 end
 if not last_max then
   return {gen, -1, 0, 0}
@@ -125,7 +126,7 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local beta = tonumber(ARGV[2])
 local min_rate = tonumber(ARGV[3])
 local ttl = tonumber(ARGV[4])
-local h = redis.call('HMGET', KEYS[1], 'gen', 'rate', 'measured', 'tat', 'last_cut', 'cyc_accepted')
+local h = redis.call('HMGET', KEYS[1], 'gen', 'rate', 'measured', 'tat', 'cyc_start', 'cyc_accepted')
 local gen = tonumber(h[1]) or 0
 if tonumber(ARGV[1]) ~= gen then
   return 0
@@ -136,15 +137,15 @@ if not from or (rate and rate < from) then from = rate end
 if not from then
   return 0
 end
-local last_cut = tonumber(h[5])
-if last_cut and now - last_cut >= 2000000 then
-  local since = (tonumber(h[6]) or 0) * 1000000 / (now - last_cut)
+local cyc_start = tonumber(h[5])
+if cyc_start and now - cyc_start >= 2000000 then
+  local since = (tonumber(h[6]) or 0) * 1000000 / (now - cyc_start)
   if since < beta * from then since = beta * from end
   if since < from then from = since end
 end
 local to = from * beta
 if to < min_rate then to = min_rate end
-redis.call('HSET', KEYS[1], 'gen', gen + 1, 'last_max', from, 'last_cut', now, 'rate', to, 'cyc_accepted', 0)
+redis.call('HSET', KEYS[1], 'gen', gen + 1, 'last_max', from, 'last_cut', now, 'rate', to, 'cyc_start', now, 'cyc_accepted', 0)
 local tat = tonumber(h[4])
 if rate and tat and tat > now then
   redis.call('HSET', KEYS[1], 'tat', now + (tat - now) * rate / to)
