@@ -164,6 +164,15 @@ fn main() -> Result<(), BoxError> {
             .collect();
         println!("{:<4} {}", &mode.name()[..3], seconds.join(" "));
     }
+    println!("\ncuts of the shared rate (s into the window: from -> to, per second):");
+    for (mode, row) in rows.iter().filter(|(mode, _)| *mode != Mode::Alone) {
+        let cuts: Vec<String> = row
+            .cuts
+            .iter()
+            .map(|(at, from, to)| format!("{at:.1}s: {from:.1} -> {to:.1}"))
+            .collect();
+        println!("{:<4} {}", &mode.name()[..3], cuts.join(", "));
+    }
     if let Some((_, row)) = rows.iter().find(|(mode, _)| *mode == Mode::Outage) {
         let back = RESTART_AT.as_secs() as usize;
         let shares: Vec<String> = row.per_second[back..]
@@ -207,6 +216,9 @@ struct Row {
     failed: usize,
     /// (throttled, answers) in each second of the window.
     per_second: Vec<(usize, usize)>,
+    /// The cuts of the shared rate seen in Redis: (seconds into the window,
+    /// rate cut from, rate cut to).
+    cuts: Vec<(f64, f64, f64)>,
 }
 
 /// What a child reported: its calls, and its store's round trips during
@@ -260,6 +272,10 @@ fn run(runtime: &tokio::runtime::Runtime, mode: Mode) -> Result<Row, BoxError> {
         let reader = thread::spawn(move || read_report(stdout));
         children.push((child, reader));
     }
+    let watcher = redis.as_ref().map(|redis| {
+        let url = redis.url();
+        thread::spawn(move || watch_cuts(&url, measured_from, end))
+    });
     let log = emulator.log();
     thread::sleep(measured_from.saturating_duration_since(Instant::now()));
     let mut seen = log.len();
@@ -287,6 +303,10 @@ fn run(runtime: &tokio::runtime::Runtime, mode: Mode) -> Result<Row, BoxError> {
         wait_bounded(&mut child, end + EXIT_GRACE)?;
         reports.push(reader.join().map_err(|_| "a reader thread panicked")??);
     }
+    let cuts = match watcher {
+        Some(watcher) => watcher.join().map_err(|_| "the watcher panicked")?,
+        None => Vec::new(),
+    };
     drop(redis);
 
     let answers: usize = per_second.iter().map(|(_, answers)| answers).sum();
@@ -312,7 +332,56 @@ fn run(runtime: &tokio::runtime::Runtime, mode: Mode) -> Result<Row, BoxError> {
         round_trips_per_call: trips as f64 / ended.max(1) as f64,
         failed,
         per_second,
+        cuts,
     })
+}
+
+/// Polls Redis for the cuts of the shared rate until `end`: the state of
+/// the budget, for the report; a Redis that is down is polled again.
+fn watch_cuts(url: &str, measured_from: Instant, end: Instant) -> Vec<(f64, f64, f64)> {
+    let mut cuts = Vec::new();
+    let mut seen = None;
+    let mut connection = None;
+    while Instant::now() < end {
+        thread::sleep(Duration::from_millis(20));
+        if connection.is_none() {
+            connection = redis::Client::open(url)
+                .and_then(|client| client.get_connection_with_timeout(Duration::from_millis(100)))
+                .ok();
+        }
+        let Some(redis) = connection.as_mut() else {
+            continue;
+        };
+        let state: redis::RedisResult<Option<(u64, f64, f64)>> = (|| {
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg("tower-tencentcloud:rate:*")
+                .query(redis)?;
+            let Some(key) = keys.first() else {
+                return Ok(None);
+            };
+            let (generation, from, to): (Option<u64>, Option<f64>, Option<f64>) =
+                redis::cmd("HMGET")
+                    .arg(key)
+                    .arg(&["gen", "last_max", "rate"])
+                    .query(redis)?;
+            Ok(generation.zip(from).zip(to).map(|((g, f), t)| (g, f, t)))
+        })();
+        match state {
+            Ok(Some((generation, from, to))) => {
+                if seen.is_some_and(|seen| generation > seen) {
+                    // Negative during the warm-up.
+                    let now = Instant::now();
+                    let at = now.saturating_duration_since(measured_from).as_secs_f64()
+                        - measured_from.saturating_duration_since(now).as_secs_f64();
+                    cuts.push((at, from, to));
+                }
+                seen = Some(generation);
+            }
+            Ok(None) => seen = None,
+            Err(_) => connection = None,
+        }
+    }
+    cuts
 }
 
 fn read_report(stdout: ChildStdout) -> Result<Report, BoxError> {

@@ -115,8 +115,11 @@ return {gen, math.floor(tat - now), math.floor(interval), want}
 /// and the answers of the last second include that allowance. The answers
 /// accepted since the last cut, over the time since, do not: between two
 /// throttles the allowance was spent twice, so they average to the limit
-/// itself; the cut starts from them when they are lower, but no lower than
-/// `beta` of the other (a fleet that was idle since proves nothing).
+/// itself, unless the burst allowance refilled to the full while the fleet
+/// sent below the limit (or was idle), when they understate it. The cut
+/// starts from them when they are lower, but no lower than 90% of the
+/// other: a probe as slow as the budget's gets no further past the limit
+/// than that before it is throttled.
 /// Tokens already leased stay leased (they are in the processes' hands), so
 /// the schedule ahead is stretched to the new rate instead: the next token
 /// is due when it would have been had those been spaced at the new rate.
@@ -140,7 +143,7 @@ end
 local cyc_start = tonumber(h[5])
 if cyc_start and now - cyc_start >= 2000000 then
   local since = (tonumber(h[6]) or 0) * 1000000 / (now - cyc_start)
-  if since < beta * from then since = beta * from end
+  if since < 0.9 * from then since = 0.9 * from end
   if since < from then from = since end
 end
 local to = from * beta

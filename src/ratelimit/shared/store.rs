@@ -42,7 +42,7 @@ pub trait RateStore: fmt::Debug + Send + Sync + 'static {
     /// Cuts the rate of `key` for a throttle of a request sent under
     /// `generation`; whether it did. It does not if the key has been cut
     /// since (its generation is no longer `generation`), nor while it has
-    /// no measured accepted rate to cut from.
+    /// no rate to cut from (none measured, none granted).
     fn cut(&self, key: &str, generation: u64, ask: LeaseAsk) -> StoreFuture<'_, bool>;
 }
 
