@@ -18,11 +18,10 @@
 //! - **Leases.** A process takes tokens in batches of
 //!   [`batch`](SharedBudget::batch) (default 4): one round trip reserves
 //!   that many consecutive slots of the key's shared schedule, which the
-//!   process's callers then use without asking again; tokens are granted
-//!   at most two batches ahead, and beyond, the store says when to ask
-//!   again (in turns a batch apart), so callers wait in their process.
-//!   While a key has
-//!   never been throttled, a lease lets the process send freely for
+//!   process's callers then use without asking again; a lease is granted
+//!   while the schedule is taken at most one batch ahead, and beyond, the
+//!   store says when to ask again (in turns a batch apart), so callers wait
+//!   in their process. While a key has never been throttled, a lease lets the process send freely for
 //!   [`free_lease`](SharedBudget::free_lease) (default 250 ms), and carries
 //!   back the count of accepted answers, from which the store measures the
 //!   fleet's accepted rate, the base of the first cut.

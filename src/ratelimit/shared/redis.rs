@@ -36,10 +36,13 @@ const IDLE_TTL_MS: u64 = 10 * 60 * 1000;
 /// measured rate and at least the floor. The reply is {generation, first
 /// token in µs from now, µs between tokens, count}. An idle key does not
 /// bank tokens: the schedule starts from now.
-/// Tokens are granted no further ahead than two batches: beyond, the reply
-/// grants none and says when to ask again, and the callers of a busy key
-/// wait in their process rather than hold tokens scheduled at a rate that
-/// a cut has since changed. The times to ask again are handed out a batch
+/// A lease is granted while the schedule is taken no further ahead than
+/// one batch (so at most two batches are out): beyond, the reply grants
+/// none and says when to ask again, and the callers of a busy key wait in
+/// their process rather than hold tokens scheduled at a rate that a cut
+/// has since changed (the tokens out when a throttle comes are sent at the
+/// rate throttled; with two batches ahead, the fleet's second throttle of
+/// a cycle came from them). The times to ask again are handed out a batch
 /// apart (`wake`), so that processes waiting together take turns rather
 /// than all ask at the first free slot.
 const LEASE_SCRIPT: &str = r"
@@ -91,7 +94,7 @@ if rate < min_rate then rate = min_rate end
 local interval = 1000000 / rate
 local tat = tonumber(h[4]) or now
 if tat < now then tat = now end
-local horizon = 2 * want * interval
+local horizon = want * interval
 if tat - now > horizon then
   local at = tat - horizon
   local wake = tonumber(h[8])
