@@ -279,8 +279,9 @@ async fn a_stalled_redis_is_given_up_on_after_the_timeout() {
 }
 
 /// The example's fleet, small: 2 processes of 8 callers against 10 calls
-/// a second, for 4 s after 6 s of warm-up: few throttles (the example
-/// measures the share over 20 s; 4 s of ~40 answers only bound it), at
+/// a second, for 10 s after 6 s of warm-up: at most 3% of the answers
+/// throttled (the fleet is cut about once in 10 s, one throttle a cut; the
+/// example measures the share, under 1%, over 20 s of 400 answers), at
 /// most one round trip per answer, no call failed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_small_fleet_shares_the_limit_with_few_throttles_and_round_trips() {
@@ -288,7 +289,7 @@ async fn a_small_fleet_shares_the_limit_with_few_throttles_and_round_trips() {
     let emulator = emulator(10).await;
     let start = Instant::now();
     let measured_from = start + Duration::from_secs(6);
-    let end = measured_from + Duration::from_secs(4);
+    let end = measured_from + Duration::from_secs(10);
     let mut budgets = Vec::new();
     let mut callers = JoinSet::new();
     for _ in 0..2 {
@@ -319,7 +320,7 @@ async fn a_small_fleet_shares_the_limit_with_few_throttles_and_round_trips() {
     let throttled = answers.iter().filter(|e| is_throttle(e.outcome())).count();
     assert!(!answers.is_empty());
     assert!(
-        throttled * 10 <= answers.len(),
+        throttled * 100 <= answers.len() * 3,
         "{throttled} of {} answers throttled",
         answers.len()
     );
