@@ -333,8 +333,8 @@ async fn a_small_fleet_shares_the_limit_with_few_throttles_and_round_trips() {
 }
 
 /// Redis restarted empty has lost the key's rate: the process, which knows
-/// the rate of its last lease, has the key start just below it, paced,
-/// rather than with a free lease that would let the fleet loose at once.
+/// the rate of its last lease, has the key start as if just cut from it,
+/// paced, rather than with a free lease that would let the fleet loose.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_redis_resumes_below_the_rate_it_had_not_free() {
     let mut redis = RedisServer::start();
@@ -379,7 +379,7 @@ async fn a_restarted_redis_resumes_below_the_rate_it_had_not_free() {
     };
     let last_max: f64 = view.hget(&key, "last_max").await.unwrap();
     assert!(
-        rate_after <= last_max && last_max <= rate_before * 1.5,
+        rate_after <= last_max * 0.75 && last_max <= rate_before * 1.5,
         "after the restart: rate {rate_after}, from {last_max}; before: {rate_before}"
     );
 }

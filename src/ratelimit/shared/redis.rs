@@ -27,9 +27,11 @@ const IDLE_TTL_MS: u64 = 10 * 60 * 1000;
 /// from `cyc_start`).
 /// A key never cut has no `last_max`: the reply grants a free lease, unless
 /// the caller knows a rate (ARGV[8], the rate of its last lease: Redis has
-/// lost the key, restarted empty), which the key starts from as if the
-/// curve had just climbed back to it, so that the fleet resumes below the
-/// rate it had rather than with a burst.
+/// lost the key, restarted empty), from which the key starts as if it had
+/// just been cut: the fleet resumes at `beta` of the rate it had and climbs
+/// back to it along the curve (2.5 s at 20 a second), while the processes
+/// still on their local limiters come back one probe interval at most
+/// later, rather than at the whole rate at once, local rates on top.
 /// Otherwise the rate follows the CUBIC curve since the last cut up to
 /// `last_max`, then, beyond, grows by ARGV[9] of it per second (compounded)
 /// where CUBIC would grow faster; less the headroom, at most twice the
@@ -75,7 +77,7 @@ local last_max = tonumber(h[2])
 local last_cut = tonumber(h[3])
 if not last_max and known > 0 then
   last_max = known
-  last_cut = now - ((last_max * (1 - beta) / scale) ^ (1 / 3)) * 1000000
+  last_cut = now
   redis.call('HSET', KEYS[1], 'last_max', last_max, 'last_cut', last_cut, 'cyc_start', now, 'cyc_accepted', 0)
 end
 if not last_max then
@@ -110,10 +112,12 @@ return {gen, math.floor(tat - now), math.floor(interval), want}
 /// generation ARGV[1], unless a cut has answered it already: to `beta` of
 /// the rate the fleet was accepted at, starting a new generation.
 ///
-/// That rate is the lower of the rate last granted and the measured
-/// accepted rate (whichever there is: the measured rate alone at the first
-/// cut, the granted one right after Redis restarted empty; with neither,
-/// there is nothing to cut from yet). Both overstate the limit of an API
+/// That rate is the rate last granted, or the measured accepted rate at
+/// the first cut (before any rate is granted) and when the fleet used less
+/// than 75% of the rate granted (then the granted rate proves nothing; the
+/// measured one, from counts that each process reports with its next
+/// lease, is too noisy to be preferred otherwise); with neither, there is
+/// nothing to cut from yet. Both overstate the limit of an API
 /// that admits bursts: a throttle comes once its burst allowance is spent,
 /// and the answers of the last second include that allowance. The answers
 /// accepted since the last cut, over the time since, do not: between two
@@ -122,7 +126,10 @@ return {gen, math.floor(tat - now), math.floor(interval), want}
 /// sent below the limit (or was idle), when they understate it. The cut
 /// starts from them when they are lower, but no lower than 90% of the
 /// other: a probe as slow as the budget's gets no further past the limit
-/// than that before it is throttled.
+/// than that before it is throttled. A throttle less than 2 s after the
+/// last cut (too soon to measure since) cuts from no lower than that cut
+/// went to: it is the aftermath of the burst that the last cut answered,
+/// and the counts of so short a time are too few to go lower on.
 /// Tokens already leased stay leased (they are in the processes' hands), so
 /// the schedule ahead is stretched to the new rate instead: the next token
 /// is due when it would have been had those been spaced at the new rate.
@@ -132,22 +139,26 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local beta = tonumber(ARGV[2])
 local min_rate = tonumber(ARGV[3])
 local ttl = tonumber(ARGV[4])
-local h = redis.call('HMGET', KEYS[1], 'gen', 'rate', 'measured', 'tat', 'cyc_start', 'cyc_accepted')
+local h = redis.call('HMGET', KEYS[1], 'gen', 'rate', 'measured', 'tat', 'cyc_start', 'cyc_accepted', 'last_max')
 local gen = tonumber(h[1]) or 0
 if tonumber(ARGV[1]) ~= gen then
   return 0
 end
 local rate = tonumber(h[2])
-local from = tonumber(h[3])
-if not from or (rate and rate < from) then from = rate end
+local measured = tonumber(h[3])
+local from = rate
+if not from or (measured and measured < 0.75 * from) then from = measured end
 if not from then
   return 0
 end
 local cyc_start = tonumber(h[5])
+local last_max = tonumber(h[7])
 if cyc_start and now - cyc_start >= 2000000 then
   local since = (tonumber(h[6]) or 0) * 1000000 / (now - cyc_start)
   if since < 0.9 * from then since = 0.9 * from end
   if since < from then from = since end
+elseif last_max and from < beta * last_max then
+  from = beta * last_max
 end
 local to = from * beta
 if to < min_rate then to = min_rate end
