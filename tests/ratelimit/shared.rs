@@ -407,19 +407,33 @@ async fn the_shared_rate_is_cut_from_the_limit_not_from_the_burst() {
             }
         });
     }
-    // The first cuts start from the measured burst (or from the rate of
-    // the cut before, less than 2 s ago); the third follows a cycle whole.
+    // The first cuts start from the burst (or, less than 2 s after the
+    // cut before, from that cut's rate); the first cut at least 2 s after
+    // another is the first from a whole cycle measured.
+    let mut last: Option<(u64, u64)> = None;
     let from = loop {
-        assert!(Instant::now() < end, "fewer than 3 cuts in 20 s");
+        assert!(Instant::now() < end, "no cut 2 s after another in 20 s");
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let generation: Option<u64> = view.hget(&key, "gen").await.unwrap();
-        if generation.unwrap_or(0) >= 3 {
+        let (generation, last_cut): (Option<u64>, Option<u64>) = redis::cmd("HMGET")
+            .arg(&key)
+            .arg(&["gen", "last_cut"])
+            .query_async(&mut view)
+            .await
+            .unwrap();
+        let (Some(generation), Some(last_cut)) = (generation, last_cut) else {
+            continue;
+        };
+        if let Some((before, cut_before)) = last
+            && generation > before
+            && last_cut >= cut_before + 2_000_000
+        {
             break view.hget::<_, _, f64>(&key, "last_max").await.unwrap();
         }
+        last = Some((generation, last_cut));
     };
     callers.abort_all();
     assert!(
-        (limit * 0.7..=limit * 1.1).contains(&from),
+        (limit * 0.7..=limit * 1.15).contains(&from),
         "cut from {from} requests a second, for a limit of {limit}"
     );
 }
