@@ -126,10 +126,13 @@ return {gen, math.floor(tat - now), math.floor(interval), want}
 /// sent below the limit (or was idle), when they understate it. The cut
 /// starts from them when they are lower, but no lower than 90% of the
 /// other: a probe as slow as the budget's gets no further past the limit
-/// than that before it is throttled. A throttle less than 2 s after the
-/// last cut (too soon to measure since) cuts from no lower than that cut
-/// went to: it is the aftermath of the burst that the last cut answered,
-/// and the counts of so short a time are too few to go lower on.
+/// than that before it is throttled. Whatever the base, it is no lower
+/// than the rate the last cut went to (`beta` of its base): the rate
+/// granted may have been held down by the measured one (at most twice
+/// it), and the measured one by callers in their retries' backoff after a
+/// burst of throttles, and a base too low costs the fleet the slow probe's
+/// time to climb back; the decrease stays multiplicative (each cut at
+/// least to `beta` squared of the last one's base).
 /// Tokens already leased stay leased (they are in the processes' hands), so
 /// the schedule ahead is stretched to the new rate instead: the next token
 /// is due when it would have been had those been spaced at the new rate.
@@ -157,7 +160,8 @@ if cyc_start and now - cyc_start >= 2000000 then
   local since = (tonumber(h[6]) or 0) * 1000000 / (now - cyc_start)
   if since < 0.9 * from then since = 0.9 * from end
   if since < from then from = since end
-elseif last_max and from < beta * last_max then
+end
+if last_max and from < beta * last_max then
   from = beta * last_max
 end
 local to = from * beta
