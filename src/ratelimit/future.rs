@@ -12,7 +12,7 @@ use tower::Service;
 use super::RateKey;
 use super::last_throttle::LastThrottle;
 use super::rates::{KeyState, Rates};
-use super::shared::{Admit, Budget, LeaseFuture, Ticket};
+use super::shared::{Admit, Fallback, LeaseFuture, Ticket};
 use super::state::{Admission, Answer, Cut};
 use crate::action::Deadline;
 use crate::action::telemetry;
@@ -132,14 +132,20 @@ where
                     reservation,
                     since,
                 } => {
-                    ready!(sleep.as_mut().poll(cx));
-                    if let Some(budget) = this.feedback.fallback.take_if(|b| !b.health().is_down())
-                    {
+                    let back = this
+                        .feedback
+                        .fallback
+                        .as_mut()
+                        .is_some_and(|fallback| fallback.poll_back(cx).is_ready());
+                    if !back {
+                        ready!(sleep.as_mut().poll(cx));
+                    }
+                    if let Some(fallback) = this.feedback.fallback.take_if(|_| back) {
                         // The store is back while this request waited for a
                         // local token: sent on it, it would add the local
                         // rate to the budget's, which the fleet shares
                         // again. Dropping the reservation gives it back.
-                        let lease = LeaseFuture::new(budget, this.feedback.key.clone());
+                        let lease = fallback.lease(this.feedback.key.clone());
                         this.feedback.state = None;
                         let next = State::Leasing {
                             lease,
@@ -197,8 +203,8 @@ where
                             State::waiting_at(at, service, request, None)
                         }
                         Admit::Refused(error) => State::Refused { error: Some(error) },
-                        Admit::Local(budget) => {
-                            this.feedback.fallback = Some(budget);
+                        Admit::Local(fallback) => {
+                            this.feedback.fallback = Some(fallback);
                             this.feedback.admit_locally(service, request)
                         }
                     };
@@ -335,7 +341,7 @@ pub(crate) struct Feedback {
     ticket: Option<Ticket>,
     /// Set while the request waits for a token of the local limiter, the
     /// shared budget's store being down.
-    fallback: Option<Arc<Budget>>,
+    fallback: Option<Fallback>,
 }
 
 impl Feedback {

@@ -23,9 +23,9 @@ pub(crate) enum Admit {
     /// Send at `at` (now or later), under the ticket's generation.
     At { at: Instant, ticket: Ticket },
     /// The store is down and the budget fails open: ask the local limiter;
-    /// a request that waits for a local token leases one instead if the
-    /// store is back by then.
-    Local(Arc<Budget>),
+    /// a request that waits for a local token leases one instead as soon
+    /// as the store is back.
+    Local(Fallback),
     /// The store is down and the budget fails closed.
     Refused(Error),
 }
@@ -116,11 +116,43 @@ fn unavailable(budget: Arc<Budget>) -> Admit {
         .local_admissions
         .fetch_add(1, Ordering::Relaxed);
     match budget.config.failure_mode() {
-        OnStoreFailure::FailOpen => Admit::Local(budget),
+        OnStoreFailure::FailOpen => Admit::Local(Fallback::new(budget)),
         OnStoreFailure::FailClosed => {
             let error = LayerError::new(StoreError::unavailable(), RetryClass::Transient);
             Admit::Refused(Error::from(error))
         }
+    }
+}
+
+/// A request on the local limiter while the store is down: the budget to
+/// go back to, and the wait for the store's return.
+pub(crate) struct Fallback {
+    budget: Arc<Budget>,
+    back: Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
+impl Fallback {
+    fn new(budget: Arc<Budget>) -> Self {
+        let watched = budget.clone();
+        Self {
+            budget,
+            back: Box::pin(async move { watched.health().back().await }),
+        }
+    }
+
+    /// Ready once the store answers again.
+    pub(crate) fn poll_back(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.back.as_mut().poll(cx)
+    }
+
+    pub(crate) fn lease(self, key: RateKey) -> LeaseFuture {
+        LeaseFuture::new(self.budget, key)
+    }
+}
+
+impl fmt::Debug for Fallback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Fallback")
     }
 }
 

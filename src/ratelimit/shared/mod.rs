@@ -100,7 +100,7 @@ mod redis;
 mod store;
 
 pub use account::Account;
-pub(crate) use admission::{Admit, LeaseFuture, Ticket};
+pub(crate) use admission::{Admit, Fallback, LeaseFuture, Ticket};
 pub(crate) use budget::Budget;
 pub use budget::{OnStoreFailure, SharedBudget, SharedStats};
 #[cfg(feature = "redis")]

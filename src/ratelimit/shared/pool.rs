@@ -72,8 +72,12 @@ pub(crate) struct Pool {
     next: Instant,
     interval: Duration,
     remaining: u32,
-    /// The rate of the last lease of slots, 0 before any.
-    known_rate: f64,
+    /// The highest rate of the leases of slots under `peak_generation`.
+    peak: f64,
+    peak_generation: u64,
+    /// The highest rate under the generation before: the rate the fleet
+    /// was throttled at, when the current generation is a cut's.
+    previous_peak: f64,
     window_start: Instant,
     window_count: u32,
 }
@@ -86,7 +90,9 @@ impl Pool {
             next: now,
             interval: Duration::ZERO,
             remaining: 0,
-            known_rate: 0.0,
+            peak: 0.0,
+            peak_generation: 0,
+            previous_peak: 0.0,
             window_start: now,
             window_count: 0,
         }
@@ -143,7 +149,14 @@ impl Pool {
                 self.next = now + first;
                 self.interval = interval;
                 self.remaining = count;
-                self.known_rate = 1.0 / interval.as_secs_f64();
+                let rate = 1.0 / interval.as_secs_f64();
+                if generation == self.peak_generation {
+                    self.peak = self.peak.max(rate);
+                } else {
+                    self.previous_peak = self.peak;
+                    self.peak = rate;
+                    self.peak_generation = generation;
+                }
             }
         }
     }
@@ -158,9 +171,12 @@ impl Pool {
         }
     }
 
-    /// The rate of the last lease of slots, 0 before any.
+    /// The highest rate of the leases of slots under this generation and
+    /// the one before, 0 before any: about the rate the fleet was last
+    /// throttled at, wherever the process is in the cycle of cuts (the rate
+    /// of the last lease alone is the cut's, right after one).
     pub(crate) fn known_rate(&self) -> f64 {
-        self.known_rate
+        self.peak.max(self.previous_peak)
     }
 }
 
@@ -216,6 +232,27 @@ mod tests {
         pool.fill(3, Grant::Free, 250 * MS, now);
         pool.forfeit(3);
         assert_eq!(pool.take(now), None, "a free lease ends too");
+    }
+
+    #[test]
+    fn the_known_rate_is_the_peak_of_this_generation_and_the_one_before() {
+        let now = Instant::now();
+        let mut pool = Pool::new(now);
+        assert_eq!(pool.known_rate(), 0.0);
+        let slots = |per_second: u64| Grant::Slots {
+            first: Duration::ZERO,
+            interval: Duration::from_secs(1) / per_second as u32,
+            count: 1,
+        };
+        pool.fill(1, slots(10), Duration::ZERO, now);
+        pool.fill(1, slots(20), Duration::ZERO, now);
+        pool.fill(1, slots(16), Duration::ZERO, now);
+        assert!((pool.known_rate() - 20.0).abs() < 1e-3);
+        // Cut to 14: the rate it was cut from is still known.
+        pool.fill(2, slots(14), Duration::ZERO, now);
+        assert!((pool.known_rate() - 20.0).abs() < 1e-3);
+        pool.fill(3, slots(10), Duration::ZERO, now);
+        assert!((pool.known_rate() - 14.0).abs() < 1e-3);
     }
 
     #[test]

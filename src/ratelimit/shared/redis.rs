@@ -26,10 +26,12 @@ const IDLE_TTL_MS: u64 = 10 * 60 * 1000;
 /// and the answers accepted since the last cut (`cyc_accepted`, counted
 /// from `cyc_start`).
 /// A key never cut has no `last_max`: the reply grants a free lease, unless
-/// the caller knows a rate (ARGV[8], the rate of its last lease: Redis has
-/// lost the key, restarted empty), from which the key starts as if it had
-/// just been cut: the fleet resumes at `beta` of the rate it had and climbs
-/// back to it along the curve (2.5 s at 20 a second), while the processes
+/// the caller knows a rate (ARGV[8], about the rate of the last throttle
+/// it saw leases at: Redis has lost the key, restarted empty), from which
+/// the key starts as if it had just been cut from 90% of it (as a cut
+/// would start from the rate granted at a throttle): the fleet resumes at
+/// `beta` of that and climbs back along the curve (2.5 s at 20 a second),
+/// while the processes
 /// still on their local limiters come back one probe interval at most
 /// later, rather than at the whole rate at once, local rates on top.
 /// Otherwise the rate follows the CUBIC curve since the last cut up to
@@ -76,7 +78,7 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 local last_max = tonumber(h[2])
 local last_cut = tonumber(h[3])
 if not last_max and known > 0 then
-  last_max = known
+  last_max = 0.9 * known
   last_cut = now
   redis.call('HSET', KEYS[1], 'last_max', last_max, 'last_cut', last_cut, 'cyc_start', now, 'cyc_accepted', 0)
 end
@@ -133,6 +135,11 @@ return {gen, math.floor(tat - now), math.floor(interval), want}
 /// burst of throttles, and a base too low costs the fleet the slow probe's
 /// time to climb back; the decrease stays multiplicative (each cut at
 /// least to `beta` squared of the last one's base).
+/// No cut comes less than 2 s after the last (or after the key was started
+/// from a known rate, which is one): the limit's burst allowance is spent
+/// then, and the throttles that the rate just cut to meets while it
+/// refills say nothing new; cut on, the fleet would fall far below the
+/// limit and take the slow probe's time to climb back.
 /// Tokens already leased stay leased (they are in the processes' hands), so
 /// the schedule ahead is stretched to the new rate instead: the next token
 /// is due when it would have been had those been spaced at the new rate.
@@ -142,9 +149,13 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local beta = tonumber(ARGV[2])
 local min_rate = tonumber(ARGV[3])
 local ttl = tonumber(ARGV[4])
-local h = redis.call('HMGET', KEYS[1], 'gen', 'rate', 'measured', 'tat', 'cyc_start', 'cyc_accepted', 'last_max')
+local h = redis.call('HMGET', KEYS[1], 'gen', 'rate', 'measured', 'tat', 'cyc_start', 'cyc_accepted', 'last_max', 'last_cut')
 local gen = tonumber(h[1]) or 0
 if tonumber(ARGV[1]) ~= gen then
+  return 0
+end
+local last_cut = tonumber(h[8])
+if last_cut and now - last_cut < 2000000 then
   return 0
 end
 local rate = tonumber(h[2])

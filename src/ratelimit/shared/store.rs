@@ -104,9 +104,11 @@ impl LeaseAsk {
         self.free_for
     }
 
-    /// The rate of this process's last lease of the key, 0 if none: a
-    /// store that has lost the key (restarted empty) starts it from there
-    /// rather than with free leases, which would let the fleet loose.
+    /// The highest rate of this process's leases of the key under its
+    /// current generation and the one before (about the rate of the last
+    /// throttle), 0 if none: a store that has lost the key (restarted
+    /// empty) starts it from there rather than with free leases, which
+    /// would let the fleet loose.
     pub fn known_rate(&self) -> f64 {
         self.known_rate
     }
