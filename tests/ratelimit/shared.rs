@@ -407,29 +407,15 @@ async fn the_shared_rate_is_cut_from_the_limit_not_from_the_burst() {
             }
         });
     }
-    // The first cuts start from the burst (or, less than 2 s after the
-    // cut before, from that cut's rate); the first cut at least 2 s after
-    // another is the first from a whole cycle measured.
-    let mut last: Option<(u64, u64)> = None;
+    // The first cut starts from the free leases' burst, the second from
+    // no lower than the first went to; the third follows a cycle whole.
     let from = loop {
-        assert!(Instant::now() < end, "no cut 2 s after another in 20 s");
+        assert!(Instant::now() < end, "fewer than 3 cuts in 20 s");
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let (generation, last_cut): (Option<u64>, Option<u64>) = redis::cmd("HMGET")
-            .arg(&key)
-            .arg(&["gen", "last_cut"])
-            .query_async(&mut view)
-            .await
-            .unwrap();
-        let (Some(generation), Some(last_cut)) = (generation, last_cut) else {
-            continue;
-        };
-        if let Some((before, cut_before)) = last
-            && generation > before
-            && last_cut >= cut_before + 2_000_000
-        {
+        let generation: Option<u64> = view.hget(&key, "gen").await.unwrap();
+        if generation.unwrap_or(0) >= 3 {
             break view.hget::<_, _, f64>(&key, "last_max").await.unwrap();
         }
-        last = Some((generation, last_cut));
     };
     callers.abort_all();
     assert!(
@@ -450,7 +436,7 @@ async fn an_outage_of_redis_fails_no_call_and_ends_without_a_burst() {
     let emulator = emulator(limit).await;
     let mut budgets = Vec::new();
     let mut callers = JoinSet::new();
-    let end = Instant::now() + Duration::from_secs(12);
+    let end = Instant::now() + Duration::from_secs(13);
     for _ in 0..2 {
         let (budget, client) = process(&redis, true, |budget| budget).await;
         budgets.push(budget);
@@ -473,8 +459,13 @@ async fn an_outage_of_redis_fails_no_call_and_ends_without_a_burst() {
     redis.restart();
     let log = emulator.log();
     let back = log.len();
+    // The first second pays for the local limiters, which probe on their
+    // own during the outage and may have spent the emulator's burst.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let settled = log.len();
     tokio::time::sleep_until(end - Duration::from_millis(500)).await;
     let after = log.entries_after(back);
+    let settled = log.entries_after(settled);
     let failed: usize = callers.join_all().await.into_iter().sum();
 
     assert_eq!(failed, 0, "calls failed for the outage");
@@ -482,13 +473,18 @@ async fn an_outage_of_redis_fails_no_call_and_ends_without_a_burst() {
         assert_eq!(budget.stats().outages(), 1);
         assert!(!budget.stats().is_down(), "the budget is shared again");
     }
-    // 3.5 s after the return: at most the limit's worth each second, and
-    // the bucket of a second's worth that refilled meanwhile.
-    let bound = limit as usize * 9 / 2;
-    let throttled = after.iter().filter(|e| is_throttle(e.outcome())).count();
+    // 4.5 s after the return: at most the limit's worth each second, and
+    // the bucket of a second's worth that refilled meanwhile, not the
+    // local rates on top of the shared one; then, settled, two throttles
+    // at most (the example's share, under 1% from 5 s after the return,
+    // cannot be told from 30 answers).
+    let bound = limit as usize * 11 / 2;
+    let throttled = settled.iter().filter(|e| is_throttle(e.outcome())).count();
     assert!(
         after.len() <= bound && throttled <= 2,
-        "{} answers ({throttled} throttled) in the 3.5 s after Redis came back, for {limit} a second",
-        after.len()
+        "{} answers in the 4.5 s after Redis came back, for {limit} a second; \
+         {throttled} of the {} from 1.5 s on throttled",
+        after.len(),
+        settled.len()
     );
 }
