@@ -419,7 +419,7 @@ async fn the_shared_rate_is_cut_from_the_limit_not_from_the_burst() {
     };
     callers.abort_all();
     assert!(
-        (limit * 0.7..=limit * 1.15).contains(&from),
+        (limit * 0.7..=limit * 1.2).contains(&from),
         "cut from {from} requests a second, for a limit of {limit}"
     );
 }
@@ -436,7 +436,7 @@ async fn an_outage_of_redis_fails_no_call_and_ends_without_a_burst() {
     let emulator = emulator(limit).await;
     let mut budgets = Vec::new();
     let mut callers = JoinSet::new();
-    let end = Instant::now() + Duration::from_secs(13);
+    let end = Instant::now() + Duration::from_secs(14);
     for _ in 0..2 {
         let (budget, client) = process(&redis, true, |budget| budget).await;
         budgets.push(budget);
@@ -458,14 +458,15 @@ async fn an_outage_of_redis_fails_no_call_and_ends_without_a_burst() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     redis.restart();
     let log = emulator.log();
-    let back = log.len();
-    // The first second pays for the local limiters, which probe on their
-    // own during the outage and may have spent the emulator's burst.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let settled = log.len();
-    tokio::time::sleep_until(end - Duration::from_millis(500)).await;
-    let after = log.entries_after(back);
-    let settled = log.entries_after(settled);
+    let mut seen = log.len();
+    let mut seconds = Vec::new();
+    for _ in 0..5 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let answers = log.entries_after(seen);
+        seen += answers.len();
+        let throttled = answers.iter().filter(|e| is_throttle(e.outcome())).count();
+        seconds.push((throttled, answers.len()));
+    }
     let failed: usize = callers.join_all().await.into_iter().sum();
 
     assert_eq!(failed, 0, "calls failed for the outage");
@@ -473,18 +474,18 @@ async fn an_outage_of_redis_fails_no_call_and_ends_without_a_burst() {
         assert_eq!(budget.stats().outages(), 1);
         assert!(!budget.stats().is_down(), "the budget is shared again");
     }
-    // 4.5 s after the return: at most the limit's worth each second, and
+    // 5 s after the return: at most the limit's worth each second, and
     // the bucket of a second's worth that refilled meanwhile, not the
-    // local rates on top of the shared one; then, settled, two throttles
-    // at most (the example's share, under 1% from 5 s after the return,
-    // cannot be told from 30 answers).
-    let bound = limit as usize * 11 / 2;
-    let throttled = settled.iter().filter(|e| is_throttle(e.outcome())).count();
+    // local rates on top of the shared one (about twice the limit). The
+    // first seconds pay for the local limiters, which probe on their own
+    // during the outage and spend the burst, and, at this small limit, for
+    // a restart that starts the key above it (see the README); by the
+    // fifth second, one throttle at most (the example's share, under 1%
+    // from 5 s after the return, cannot be told from 10 answers).
+    let answers: usize = seconds.iter().map(|(_, answers)| answers).sum();
+    let late = seconds[4].0;
     assert!(
-        after.len() <= bound && throttled <= 2,
-        "{} answers in the 4.5 s after Redis came back, for {limit} a second; \
-         {throttled} of the {} from 1.5 s on throttled",
-        after.len(),
-        settled.len()
+        answers <= limit as usize * 7 && late <= 1,
+        "throttled/answers in each second after Redis came back, for {limit} a second: {seconds:?}"
     );
 }
