@@ -86,6 +86,7 @@ async fn admit(budget: Arc<Budget>, key: RateKey) -> Admit {
                 return unavailable(budget);
             }
         };
+        pool.remember(granted.last_max());
         let generation = granted.generation();
         if lease.generation.swap(generation, Ordering::AcqRel) > generation {
             // The store lost the key (a restart of Redis): its count of

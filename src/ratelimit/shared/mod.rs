@@ -57,7 +57,8 @@
 //!   and calls still waiting for a token of their local limiter lease one
 //!   of the budget instead, rather than add the local rates to it. A store
 //!   that came back empty (Redis restarted) starts each key as if it had
-//!   just been cut from the rate the process last leased at, paced, rather
+//!   just been cut from the rate of its last cut (which every lease reply
+//!   carries to the processes), paced, rather
 //!   than with free leases: the processes that are still on their local
 //!   limiters for up to a probe interval are not sent over the limit.
 //!   [`SharedBudget::stats`] counts round trips, failures and transitions.

@@ -78,6 +78,8 @@ pub(crate) struct Pool {
     /// The highest rate under the generation before: the rate the fleet
     /// was throttled at, when the current generation is a cut's.
     previous_peak: f64,
+    /// The rate of the key's last cut, as the last lease said; 0 if not.
+    last_max: f64,
     window_start: Instant,
     window_count: u32,
 }
@@ -93,6 +95,7 @@ impl Pool {
             peak: 0.0,
             peak_generation: 0,
             previous_peak: 0.0,
+            last_max: 0.0,
             window_start: now,
             window_count: 0,
         }
@@ -171,12 +174,23 @@ impl Pool {
         }
     }
 
-    /// The highest rate of the leases of slots under this generation and
-    /// the one before, 0 before any: about the rate the fleet was last
-    /// throttled at, wherever the process is in the cycle of cuts (the rate
-    /// of the last lease alone is the cut's, right after one).
+    /// Notes the rate of the key's last cut, from a lease's reply.
+    pub(crate) fn remember(&mut self, last_max: Option<f64>) {
+        if let Some(rate) = last_max {
+            self.last_max = rate;
+        }
+    }
+
+    /// The rate of the key's last cut, as the last lease said; else 90% of
+    /// the highest rate of the leases of slots under this generation and
+    /// the one before (about the rate the fleet was last throttled at,
+    /// wherever the process is in the cycle of cuts, and 90% of it as a cut
+    /// would take); 0 before any.
     pub(crate) fn known_rate(&self) -> f64 {
-        self.peak.max(self.previous_peak)
+        if self.last_max > 0.0 {
+            return self.last_max;
+        }
+        0.9 * self.peak.max(self.previous_peak)
     }
 }
 
@@ -247,12 +261,15 @@ mod tests {
         pool.fill(1, slots(10), Duration::ZERO, now);
         pool.fill(1, slots(20), Duration::ZERO, now);
         pool.fill(1, slots(16), Duration::ZERO, now);
-        assert!((pool.known_rate() - 20.0).abs() < 1e-3);
+        assert!((pool.known_rate() - 18.0).abs() < 1e-3);
         // Cut to 14: the rate it was cut from is still known.
         pool.fill(2, slots(14), Duration::ZERO, now);
-        assert!((pool.known_rate() - 20.0).abs() < 1e-3);
+        assert!((pool.known_rate() - 18.0).abs() < 1e-3);
         pool.fill(3, slots(10), Duration::ZERO, now);
-        assert!((pool.known_rate() - 14.0).abs() < 1e-3);
+        assert!((pool.known_rate() - 12.6).abs() < 1e-3);
+        // The store's word on the last cut wins.
+        pool.remember(Some(19.5));
+        assert!((pool.known_rate() - 19.5).abs() < 1e-3);
     }
 
     #[test]

@@ -26,11 +26,11 @@ const IDLE_TTL_MS: u64 = 10 * 60 * 1000;
 /// and the answers accepted since the last cut (`cyc_accepted`, counted
 /// from `cyc_start`).
 /// A key never cut has no `last_max`: the reply grants a free lease, unless
-/// the caller knows a rate (ARGV[8], about the rate of the last throttle
-/// it saw leases at: Redis has lost the key, restarted empty), from which
-/// the key starts as if it had just been cut from 90% of it (as a cut
-/// would start from the rate granted at a throttle): the fleet resumes at
-/// `beta` of that and climbs back along the curve (2.5 s at 20 a second),
+/// the caller knows a rate (ARGV[8], the rate of the last cut, which each
+/// reply of slots or of a time to ask again carries back in thousandths:
+/// Redis has lost the key, restarted empty), from which
+/// the key starts as if it had just been cut from it: the fleet resumes at
+/// `beta` of it and climbs back along the curve (2.5 s at 20 a second),
 /// while the processes
 /// still on their local limiters come back one probe interval at most
 /// later, rather than at the whole rate at once, local rates on top.
@@ -78,7 +78,7 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 local last_max = tonumber(h[2])
 local last_cut = tonumber(h[3])
 if not last_max and known > 0 then
-  last_max = 0.9 * known
+  last_max = known
   last_cut = now
   redis.call('HSET', KEYS[1], 'last_max', last_max, 'last_cut', last_cut, 'cyc_start', now, 'cyc_accepted', 0)
 end
@@ -104,10 +104,10 @@ if tat - now > horizon then
   local wake = tonumber(h[8])
   if wake and wake > at then at = wake end
   redis.call('HSET', KEYS[1], 'rate', rate, 'wake', at + want * interval)
-  return {gen, math.floor(at - now), math.floor(interval), 0}
+  return {gen, math.floor(at - now), math.floor(interval), 0, math.floor(last_max * 1000)}
 end
 redis.call('HSET', KEYS[1], 'tat', tat + want * interval, 'rate', rate)
-return {gen, math.floor(tat - now), math.floor(interval), want}
+return {gen, math.floor(tat - now), math.floor(interval), want, math.floor(last_max * 1000)}
 ";
 
 /// Cuts the rate of KEYS[1] for a throttle of a request sent under
@@ -250,11 +250,16 @@ impl RateStore for RedisStore {
                 .invoke_async(&mut connection)
                 .await
                 .map_err(StoreError::new)?;
-            let &[generation, first, interval, count] = reply.as_slice() else {
-                return Err(StoreError::new(
-                    "the lease script answered an unexpected reply",
-                ));
+            let ([generation, first, interval, count], last_max) = match *reply.as_slice() {
+                [a, b, c, d, last_max] => ([a, b, c, d], last_max),
+                [a, b, c, d] => ([a, b, c, d], 0),
+                _ => {
+                    return Err(StoreError::new(
+                        "the lease script answered an unexpected reply",
+                    ));
+                }
             };
+            let last_max = last_max as f64 / 1000.0;
             let generation = u64::try_from(generation).unwrap_or(0);
             if first < 0 {
                 return Ok(Lease::new(generation, Grant::Free));
@@ -262,7 +267,7 @@ impl RateStore for RedisStore {
             let micros = |value: i64| Duration::from_micros(u64::try_from(value).unwrap_or(0));
             if count == 0 {
                 let after = micros(first);
-                return Ok(Lease::new(generation, Grant::Later { after }));
+                return Ok(Lease::new(generation, Grant::Later { after }).with_last_max(last_max));
             }
             Ok(Lease::new(
                 generation,
@@ -271,7 +276,8 @@ impl RateStore for RedisStore {
                     interval: micros(interval.max(1)),
                     count: u32::try_from(count).unwrap_or(0),
                 },
-            ))
+            )
+            .with_last_max(last_max))
         })
     }
 
