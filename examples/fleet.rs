@@ -4,27 +4,29 @@
 //! same with Redis killed for five seconds.
 //!
 //! ```text
-//! cargo run --release --example fleet --features emulator,redis
+//! cargo run --release --all-features --example fleet
+//! cargo run --release --all-features --example fleet -- b c   # some modes only
 //! ```
 //!
 //! Needs `redis-server` on the PATH (`bash .ci/redis-setup` installs it);
 //! the example starts its own on a free loopback port, with no persistence.
 //!
-//! A "process" here is a thread with a tokio runtime of its own, in which
-//! it builds everything a real process would: its own hyper client, its own
-//! `AdaptiveRateLimitLayer` (and so its own learned rates), its own Redis
-//! connection and `SharedBudget`. Nothing is shared between them but the
-//! emulator and Redis, which they reach over loopback TCP, as separate
-//! processes would; one OS process is only a convenience of the harness.
+//! The parent runs the emulator and redis-server and re-executes its own
+//! binary four times (`--process`): each child is an OS process with its
+//! own runtime, hyper client, `AdaptiveRateLimitLayer` (and so its own
+//! learned rates), Redis connection and `SharedBudget`. Children reach the
+//! emulator and Redis over loopback TCP and report each call, then their
+//! store counters, as JSON lines on stdout; the parent aggregates them.
 //!
 //! Each mode gets a fresh emulator whose DescribeZones allows 20 calls a
 //! second (a bucket of 20, refilled at 20 a second), 10 s of warm-up, then
-//! 20 s measured (25 s for (c), so that 5 s follow the return of Redis by
-//! 5 s). Over the measured window it reports goodput (calls that
+//! 20 s measured (30 s for (c), so that 10 s follow the 5 s after the
+//! return of Redis). Over the measured window it reports goodput (calls that
 //! succeeded, per second), the share of the emulator's answers that were
 //! RequestLimitExceeded, the latency of the calls that succeeded (first
 //! attempt to answer), Redis round trips per call, and the calls that
-//! failed. Every process retries throttled calls (`RetryPolicy`, up to 10
+//! failed; then, per second of the window, throttled answers over answers.
+//! Every process retries throttled calls (`RetryPolicy`, up to 10
 //! attempts, jittered backoff from 200 ms to 2 s).
 //!
 //! - (a) `AdaptiveRateLimitLayer` in each process, nothing shared;
@@ -32,11 +34,11 @@
 //! - (c) (b) with Redis killed (SIGKILL) 10 s into the measured window and
 //!   started again, empty, at 15 s.
 
+use std::io::{BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::Request;
@@ -44,6 +46,7 @@ use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use serde_json::{Value, json};
 use tokio::task::JoinSet;
 use tower::retry::RetryLayer;
 use tower::{ServiceBuilder, ServiceExt};
@@ -58,6 +61,8 @@ use tower_tencentcloud::sign::{Credentials, SignLayer};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+const SECRET_ID: &str = "AKIDfleet00000000000000000000000000";
+const SECRET_KEY: &str = "fleet-secret-key";
 const ACTION: &str = "DescribeZones";
 const LIMIT: u32 = 20;
 const PROCESSES: usize = 4;
@@ -66,9 +71,13 @@ const WARM_UP: Duration = Duration::from_secs(10);
 const MEASURED: Duration = Duration::from_secs(20);
 const KILL_AT: Duration = Duration::from_secs(10);
 const RESTART_AT: Duration = Duration::from_secs(15);
-/// (c) is measured this much longer, so that the 5 s after the recovery
-/// window are inside it.
-const AFTER_RECOVERY: Duration = Duration::from_secs(5);
+/// The time Redis has to be back under 1%: the goal of (c).
+const RECOVERY: Duration = Duration::from_secs(5);
+/// (c) is measured this much longer, so that 10 s follow the 5 s of
+/// recovery.
+const AFTER_RECOVERY: Duration = Duration::from_secs(10);
+/// How long after the end of its window a child may take to exit.
+const EXIT_GRACE: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
@@ -77,66 +86,123 @@ enum Mode {
     Outage,
 }
 
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Alone => "(a) in-process limiter only",
+            Mode::Shared => "(b) shared budget in Redis",
+            Mode::Outage => "(c) (b), Redis down 10-15 s",
+        }
+    }
+
+    fn measured(self) -> Duration {
+        match self {
+            Mode::Outage => MEASURED + AFTER_RECOVERY,
+            Mode::Alone | Mode::Shared => MEASURED,
+        }
+    }
+}
+
+fn credentials() -> Credentials {
+    Credentials::new(SECRET_ID, SECRET_KEY)
+}
+
 fn main() -> Result<(), BoxError> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--process") {
+        return child(&args[1..]);
+    }
+    let mut modes = Vec::new();
+    for arg in &args {
+        modes.push(match arg.as_str() {
+            "a" => Mode::Alone,
+            "b" => Mode::Shared,
+            "c" => Mode::Outage,
+            other => return Err(format!("unknown mode {other:?}: a, b or c").into()),
+        });
+    }
+    if modes.is_empty() {
+        modes = vec![Mode::Alone, Mode::Shared, Mode::Outage];
+    }
     let runtime = tokio::runtime::Runtime::new()?;
-    let credentials = Credentials::new("AKIDfleet00000000000000000000000000", "fleet-secret-key");
     println!(
         "{PROCESSES} processes x {CALLERS} callers, {ACTION} limited to {LIMIT}/s for the account, \
          {}s warm-up, {}s measured\n",
         WARM_UP.as_secs(),
         MEASURED.as_secs()
     );
+    let mut rows = Vec::new();
+    for &mode in &modes {
+        rows.push((mode, run(&runtime, mode)?));
+    }
     println!(
         "{:<34} {:>10} {:>10} {:>8} {:>8} {:>12} {:>7}",
         "mode", "goodput/s", "throttled", "p50", "p99", "redis/call", "failed"
     );
-    let mut outage = None;
-    for (mode, name) in [
-        (Mode::Alone, "(a) in-process limiter only"),
-        (Mode::Shared, "(b) shared budget in Redis"),
-        (Mode::Outage, "(c) (b), Redis down 10-15 s"),
-    ] {
-        let row = run(&runtime, &credentials, mode)?;
+    for (mode, row) in &rows {
         println!(
-            "{name:<34} {:>10.2} {:>9.2}% {:>8} {:>8} {:>12} {:>7}",
+            "{:<34} {:>10.2} {:>9.2}% {:>8} {:>8} {:>12} {:>7}",
+            mode.name(),
             row.goodput,
             row.throttled * 100.0,
             format!("{:.0?}", row.p50),
             format!("{:.0?}", row.p99),
-            if mode == Mode::Alone {
+            if *mode == Mode::Alone {
                 "-".to_owned()
             } else {
                 format!("{:.3}", row.round_trips_per_call)
             },
             row.failed
         );
-        if mode == Mode::Outage {
-            outage = Some(row);
-        }
     }
-    let outage = outage.expect("(c) ran");
-    println!(
-        "\n(c) throttled answers per second from the return of Redis (answers in brackets): {}",
-        outage
-            .after_return
+    println!("\nthrottled/answers in each second of the measured window:");
+    for (mode, row) in &rows {
+        let seconds: Vec<String> = row
+            .per_second
             .iter()
-            .map(|(throttled, answers)| format!("{throttled} [{answers}]"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let tail: (usize, usize) = outage
-        .after_return
-        .iter()
-        .skip(AFTER_RECOVERY.as_secs() as usize)
-        .fold((0, 0), |(t, a), (throttled, answers)| {
-            (t + throttled, a + answers)
-        });
-    println!(
-        "(c) throttled share from 5 s after the return to the end: {:.2}% ({} of {})",
-        100.0 * tail.0 as f64 / tail.1.max(1) as f64,
-        tail.0,
-        tail.1
-    );
+            .map(|(throttled, answers)| format!("{throttled}/{answers}"))
+            .collect();
+        println!("{:<4} {}", &mode.name()[..3], seconds.join(" "));
+    }
+    println!("\ncuts of the shared rate (s into the window: from -> to, per second):");
+    for (mode, row) in rows.iter().filter(|(mode, _)| *mode != Mode::Alone) {
+        let cuts: Vec<String> = row
+            .cuts
+            .iter()
+            .map(|(at, from, to)| format!("{at:.1}s: {from:.1} -> {to:.1}"))
+            .collect();
+        println!("{:<4} {}", &mode.name()[..3], cuts.join(", "));
+    }
+    if let Some((_, row)) = rows.iter().find(|(mode, _)| *mode == Mode::Outage) {
+        let back = RESTART_AT.as_secs() as usize;
+        let shares: Vec<String> = row.per_second[back..]
+            .iter()
+            .enumerate()
+            .map(|(second, (throttled, answers))| {
+                format!(
+                    "+{}s {:.1}%",
+                    second + 1,
+                    100.0 * *throttled as f64 / (*answers).max(1) as f64
+                )
+            })
+            .collect();
+        println!(
+            "\n(c) Redis killed at {}s, back at {}s; throttled share in each second after: {}",
+            KILL_AT.as_secs(),
+            RESTART_AT.as_secs(),
+            shares.join(", ")
+        );
+        let recovered = back + RECOVERY.as_secs() as usize;
+        let (throttled, answers) = row.per_second[recovered..]
+            .iter()
+            .fold((0, 0), |(t, a), (throttled, answers)| {
+                (t + throttled, a + answers)
+            });
+        println!(
+            "(c) throttled share from 5 s after the return of Redis to the end: {:.2}% ({throttled} of {answers})",
+            100.0 * throttled as f64 / answers.max(1) as f64,
+        );
+    }
     Ok(())
 }
 
@@ -148,125 +214,234 @@ struct Row {
     p99: Duration,
     round_trips_per_call: f64,
     failed: usize,
-    /// (throttled, answers) in each second from the return of Redis.
-    after_return: Vec<(usize, usize)>,
+    /// (throttled, answers) in each second of the window.
+    per_second: Vec<(usize, usize)>,
+    /// The cuts of the shared rate seen in Redis: (seconds into the window,
+    /// rate cut from, rate cut to).
+    cuts: Vec<(f64, f64, f64)>,
 }
 
-struct Call {
-    ended: Instant,
-    latency: Duration,
-    succeeded: bool,
+/// What a child reported: its calls, and its store's round trips during
+/// the measured window.
+#[derive(Default)]
+struct Report {
+    /// (ended, in ms since the epoch; latency in µs; succeeded).
+    calls: Vec<(u64, u64, bool)>,
+    round_trips: u64,
 }
 
-fn run(
-    runtime: &tokio::runtime::Runtime,
-    credentials: &Credentials,
-    mode: Mode,
-) -> Result<Row, BoxError> {
+fn epoch_ms(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as u64)
+}
+
+fn run(runtime: &tokio::runtime::Runtime, mode: Mode) -> Result<Row, BoxError> {
     let emulator = runtime.block_on(
         Emulator::builder()
-            .credentials(credentials.clone())
+            .credentials(credentials())
             .action_rate_limit(ACTION, LIMIT)
             .start(),
     )?;
-    let request = ActionRequest::new("cvm", "2017-03-12", ACTION)
-        .region("ap-guangzhou")
-        .endpoint(emulator.endpoint())
-        .build()?;
     let mut redis = (mode != Mode::Alone).then(RedisServer::start).transpose()?;
-    let measured = if mode == Mode::Outage {
-        MEASURED + AFTER_RECOVERY
-    } else {
-        MEASURED
-    };
+    let measured = mode.measured();
+    // The children share no clock but the system's: the window is given in
+    // milliseconds since the epoch.
+    let wall = SystemTime::now();
     let start = Instant::now();
     let measured_from = start + WARM_UP;
     let end = measured_from + measured;
-    let calls = Arc::new(Mutex::new(Vec::new()));
-    let trips = Arc::new(Mutex::new(Vec::new()));
-    let mut processes = Vec::new();
+    let from_ms = epoch_ms(wall + WARM_UP);
+    let end_ms = epoch_ms(wall + WARM_UP + measured);
+    let exe = std::env::current_exe()?;
+    let mut children = Vec::new();
     for _ in 0..PROCESSES {
-        let (credentials, request, calls, trips) = (
-            credentials.clone(),
-            request.clone(),
-            calls.clone(),
-            trips.clone(),
-        );
-        let url = redis.as_ref().map(RedisServer::url);
-        processes.push(thread::spawn(move || {
-            process(credentials, request, url, calls, trips, measured_from, end)
-        }));
+        let redis_url = redis
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), RedisServer::url);
+        let mut child = Command::new(&exe)
+            .arg("--process")
+            .arg(emulator.endpoint())
+            .arg(redis_url)
+            .arg(from_ms.to_string())
+            .arg(end_ms.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdout = child.stdout.take().ok_or("a child without stdout")?;
+        let reader = thread::spawn(move || read_report(stdout));
+        children.push((child, reader));
     }
+    let watcher = redis.as_ref().map(|redis| {
+        let url = redis.url();
+        thread::spawn(move || watch_cuts(&url, measured_from, end))
+    });
     let log = emulator.log();
     thread::sleep(measured_from.saturating_duration_since(Instant::now()));
-    let answered_before = log.len();
-    let mut after_return = Vec::new();
-    if let (Mode::Outage, Some(redis)) = (mode, redis.as_mut()) {
-        thread::sleep(measured_from + KILL_AT - Instant::now());
-        redis.kill();
-        thread::sleep(measured_from + RESTART_AT - Instant::now());
-        redis.restart()?;
-        let mut seen = log.len();
-        let mut second = measured_from + RESTART_AT;
-        while second + Duration::from_secs(1) <= end {
-            second += Duration::from_secs(1);
-            thread::sleep(second.saturating_duration_since(Instant::now()));
-            let answers = log.entries_after(seen);
-            seen += answers.len();
-            let throttled = answers.iter().filter(|e| is_throttle(e.outcome())).count();
-            after_return.push((throttled, answers.len()));
+    let mut seen = log.len();
+    let mut per_second = Vec::new();
+    let mut second = measured_from;
+    while second < end {
+        second += Duration::from_secs(1);
+        if let (Mode::Outage, Some(redis)) = (mode, redis.as_mut()) {
+            let elapsed = second - measured_from;
+            if elapsed == KILL_AT + Duration::from_secs(1) {
+                redis.kill();
+            }
+            if elapsed == RESTART_AT + Duration::from_secs(1) {
+                redis.restart()?;
+            }
         }
+        thread::sleep(second.saturating_duration_since(Instant::now()));
+        let answers = log.entries_after(seen);
+        seen += answers.len();
+        let throttled = answers.iter().filter(|e| is_throttle(e.outcome())).count();
+        per_second.push((throttled, answers.len()));
     }
-    thread::sleep(end.saturating_duration_since(Instant::now()));
-    let answers = log.entries_after(answered_before);
-    for process in processes {
-        process.join().expect("a process thread panicked")?;
+    let mut reports = Vec::new();
+    for (mut child, reader) in children {
+        wait_bounded(&mut child, end + EXIT_GRACE)?;
+        reports.push(reader.join().map_err(|_| "a reader thread panicked")??);
     }
+    let cuts = match watcher {
+        Some(watcher) => watcher.join().map_err(|_| "the watcher panicked")?,
+        None => Vec::new(),
+    };
     drop(redis);
 
-    let throttled = answers.iter().filter(|e| is_throttle(e.outcome())).count();
-    let calls = calls.lock().unwrap_or_else(PoisonError::into_inner);
-    let in_window = calls
+    let answers: usize = per_second.iter().map(|(_, answers)| answers).sum();
+    let throttled: usize = per_second.iter().map(|(throttled, _)| throttled).sum();
+    let in_window = reports
         .iter()
-        .filter(|call| call.ended >= measured_from && call.ended <= end);
+        .flat_map(|report| &report.calls)
+        .filter(|(ended, _, _)| (from_ms..=end_ms).contains(ended));
     let mut latencies: Vec<Duration> = in_window
         .clone()
-        .filter(|call| call.succeeded)
-        .map(|call| call.latency)
+        .filter(|(_, _, ok)| *ok)
+        .map(|(_, latency, _)| Duration::from_micros(*latency))
         .collect();
     latencies.sort_unstable();
     let ended = in_window.clone().count();
-    let failed = in_window.filter(|call| !call.succeeded).count();
-    let trips: u64 = trips
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .iter()
-        .sum();
+    let failed = in_window.filter(|(_, _, ok)| !ok).count();
+    let trips: u64 = reports.iter().map(|report| report.round_trips).sum();
     Ok(Row {
         goodput: latencies.len() as f64 / measured.as_secs_f64(),
-        throttled: throttled as f64 / answers.len().max(1) as f64,
+        throttled: throttled as f64 / answers.max(1) as f64,
         p50: percentile(&latencies, 0.50),
         p99: percentile(&latencies, 0.99),
         round_trips_per_call: trips as f64 / ended.max(1) as f64,
         failed,
-        after_return,
+        per_second,
+        cuts,
     })
+}
+
+/// Polls Redis for the cuts of the shared rate until `end`: the state of
+/// the budget, for the report; a Redis that is down is polled again.
+fn watch_cuts(url: &str, measured_from: Instant, end: Instant) -> Vec<(f64, f64, f64)> {
+    let mut cuts = Vec::new();
+    let mut seen = None;
+    let mut connection = None;
+    while Instant::now() < end {
+        thread::sleep(Duration::from_millis(20));
+        if connection.is_none() {
+            connection = redis::Client::open(url)
+                .and_then(|client| client.get_connection_with_timeout(Duration::from_millis(100)))
+                .ok();
+        }
+        let Some(redis) = connection.as_mut() else {
+            continue;
+        };
+        let state: redis::RedisResult<Option<(u64, f64, f64)>> = (|| {
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg("tower-tencentcloud:rate:*")
+                .query(redis)?;
+            let Some(key) = keys.first() else {
+                return Ok(None);
+            };
+            let (generation, from, to): (Option<u64>, Option<f64>, Option<f64>) =
+                redis::cmd("HMGET")
+                    .arg(key)
+                    .arg(&["gen", "last_max", "rate"])
+                    .query(redis)?;
+            Ok(generation.zip(from).zip(to).map(|((g, f), t)| (g, f, t)))
+        })();
+        match state {
+            Ok(Some((generation, from, to))) => {
+                if seen.is_some_and(|seen| generation > seen) {
+                    // Negative during the warm-up.
+                    let now = Instant::now();
+                    let at = now.saturating_duration_since(measured_from).as_secs_f64()
+                        - measured_from.saturating_duration_since(now).as_secs_f64();
+                    cuts.push((at, from, to));
+                }
+                seen = Some(generation);
+            }
+            Ok(None) => seen = None,
+            Err(_) => connection = None,
+        }
+    }
+    cuts
+}
+
+fn read_report(stdout: ChildStdout) -> Result<Report, BoxError> {
+    let mut report = Report::default();
+    for line in BufReader::new(stdout).lines() {
+        let value: Value = serde_json::from_str(&line?)?;
+        if let Some(call) = value.get("call") {
+            let field = |name: &str| call.get(name).and_then(Value::as_u64).unwrap_or(0);
+            let ok = call.get("ok").and_then(Value::as_bool).unwrap_or(false);
+            report
+                .calls
+                .push((field("ended_ms"), field("latency_us"), ok));
+        } else if let Some(trips) = value.get("round_trips").and_then(Value::as_u64) {
+            report.round_trips = trips;
+        }
+    }
+    Ok(report)
+}
+
+/// Waits for `child` until `deadline`, then kills it: a run is bounded.
+fn wait_bounded(child: &mut Child, deadline: Instant) -> Result<(), BoxError> {
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return if status.success() {
+                Ok(())
+            } else {
+                Err(format!("a fleet process exited with {status}").into())
+            };
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("a fleet process did not end in time".into());
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn is_throttle(outcome: &Outcome) -> bool {
     matches!(outcome, Outcome::Error(code) if code.retry_class() == RetryClass::Throttled)
 }
 
-/// One process: a runtime, a client and a limiter of its own, 32 callers.
-fn process(
-    credentials: Credentials,
-    request: Request<Full<Bytes>>,
-    redis_url: Option<String>,
-    calls: Arc<Mutex<Vec<Call>>>,
-    trips: Arc<Mutex<Vec<u64>>>,
-    measured_from: Instant,
-    end: Instant,
-) -> Result<(), BoxError> {
+/// One process of the fleet: `--process ENDPOINT REDIS_URL|- FROM_MS END_MS`.
+fn child(args: &[String]) -> Result<(), BoxError> {
+    let [endpoint, redis_url, from_ms, end_ms] = args else {
+        return Err("usage: fleet --process ENDPOINT REDIS_URL|- FROM_MS END_MS".into());
+    };
+    let redis_url = (redis_url != "-").then(|| redis_url.clone());
+    let at = |ms: &str| -> Result<Instant, BoxError> {
+        let wall = UNIX_EPOCH + Duration::from_millis(ms.parse()?);
+        let until = wall
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO);
+        Ok(Instant::now() + until)
+    };
+    let (measured_from, end) = (at(from_ms)?, at(end_ms)?);
+    let request = ActionRequest::new("cvm", "2017-03-12", ACTION)
+        .region("ap-guangzhou")
+        .endpoint(endpoint.as_str())
+        .build()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -283,7 +458,7 @@ fn process(
                 ConnectionManager::new_with_config(redis::Client::open(url)?, config).await?;
             let shared = SharedBudget::new(
                 RedisStore::new(connection),
-                Account::from_secret_id(credentials.secret_id()),
+                Account::from_secret_id(SECRET_ID),
             );
             layer = layer.shared(shared.clone());
             budget = Some(shared);
@@ -294,13 +469,15 @@ fn process(
         let client = ServiceBuilder::new()
             .layer(RetryLayer::new(policy))
             .layer(layer)
-            .layer(SignLayer::new(credentials))
+            .layer(SignLayer::new(credentials()))
             .layer(EnvelopeLayer::new())
             .service(Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>());
         let end_at = tokio::time::Instant::from_std(end);
+        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
         let mut callers = JoinSet::new();
         for _ in 0..CALLERS {
-            let (client, request, calls) = (client.clone(), request.clone(), calls.clone());
+            let (client, request, sender): (_, Request<Full<Bytes>>, _) =
+                (client.clone(), request.clone(), sender.clone());
             callers.spawn(async move {
                 loop {
                     let started = Instant::now();
@@ -309,27 +486,32 @@ fn process(
                     let Ok(result) = tokio::time::timeout_at(end_at, call).await else {
                         return;
                     };
-                    let ended = Instant::now();
-                    calls
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .push(Call {
-                            ended,
-                            latency: ended - started,
-                            succeeded: result.is_ok(),
-                        });
+                    let line = json!({"call": {
+                        "ended_ms": epoch_ms(SystemTime::now()),
+                        "latency_us": started.elapsed().as_micros() as u64,
+                        "ok": result.is_ok(),
+                    }});
+                    if sender.send(line).is_err() {
+                        return;
+                    }
                 }
             });
         }
+        drop(sender);
+        let writer = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            let mut stdout = std::io::stdout().lock();
+            while let Some(line) = receiver.blocking_recv() {
+                writeln!(stdout, "{line}")?;
+            }
+            stdout.flush()
+        });
         tokio::time::sleep_until(tokio::time::Instant::from_std(measured_from)).await;
         let before = budget.as_ref().map_or(0, |b| b.stats().round_trips());
         tokio::time::sleep_until(end_at).await;
         let after = budget.as_ref().map_or(0, |b| b.stats().round_trips());
-        trips
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(after - before);
         while callers.join_next().await.is_some() {}
+        writer.await??;
+        println!("{}", json!({"round_trips": after - before}));
         Ok(())
     })
 }

@@ -12,7 +12,7 @@ use tower::Service;
 use super::RateKey;
 use super::last_throttle::LastThrottle;
 use super::rates::{KeyState, Rates};
-use super::shared::{Admit, LeaseFuture, Ticket};
+use super::shared::{Admit, Fallback, LeaseFuture, Ticket};
 use super::state::{Admission, Answer, Cut};
 use crate::action::Deadline;
 use crate::action::telemetry;
@@ -45,7 +45,7 @@ pin_project! {
         Waiting {
             #[pin]
             sleep: Sleep,
-            service: S,
+            service: Option<S>,
             request: Option<Request<B>>,
             reservation: Option<Reservation>,
             since: Instant,
@@ -105,7 +105,7 @@ where
         Self {
             state: State::Waiting {
                 sleep: tokio::time::sleep_until(deadline),
-                service,
+                service: Some(service),
                 request: Some(request),
                 reservation: Some(reservation),
                 since: Instant::now(),
@@ -132,7 +132,29 @@ where
                     reservation,
                     since,
                 } => {
-                    ready!(sleep.as_mut().poll(cx));
+                    let back = this
+                        .feedback
+                        .fallback
+                        .as_mut()
+                        .is_some_and(|fallback| fallback.poll_back(cx).is_ready());
+                    if !back {
+                        ready!(sleep.as_mut().poll(cx));
+                    }
+                    if let Some(fallback) = this.feedback.fallback.take_if(|_| back) {
+                        // The store is back while this request waited for a
+                        // local token: sent on it, it would add the local
+                        // rate to the budget's, which the fleet shares
+                        // again. Dropping the reservation gives it back.
+                        let lease = fallback.lease(this.feedback.key.clone());
+                        this.feedback.state = None;
+                        let next = State::Leasing {
+                            lease,
+                            service: service.take(),
+                            request: request.take(),
+                        };
+                        this.state.set(next);
+                        continue;
+                    }
                     if let Some(held) = reservation.as_mut()
                         && let Some(token_at) = held.confirm(Instant::now())
                     {
@@ -149,6 +171,9 @@ where
                         sleep.reset(token_at);
                         continue;
                     }
+                    let service = service
+                        .as_mut()
+                        .expect("ResponseFuture polled after completion");
                     ready!(service.poll_ready(cx))?;
                     if let Some(held) = reservation.take() {
                         this.feedback.generation = held.redeem();
@@ -178,7 +203,10 @@ where
                             State::waiting_at(at, service, request, None)
                         }
                         Admit::Refused(error) => State::Refused { error: Some(error) },
-                        Admit::Local => this.feedback.admit_locally(service, request),
+                        Admit::Local(fallback) => {
+                            this.feedback.fallback = Some(fallback);
+                            this.feedback.admit_locally(service, request)
+                        }
                     };
                     this.state.set(next);
                 }
@@ -207,7 +235,7 @@ impl<S, B, F> State<S, B, F> {
     ) -> Self {
         State::Waiting {
             sleep: tokio::time::sleep_until(at),
-            service,
+            service: Some(service),
             request: Some(request),
             reservation,
             since: Instant::now(),
@@ -311,6 +339,9 @@ pub(crate) struct Feedback {
     generation: u64,
     /// Set when the shared budget admitted the request: it learns instead.
     ticket: Option<Ticket>,
+    /// Set while the request waits for a token of the local limiter, the
+    /// shared budget's store being down.
+    fallback: Option<Fallback>,
 }
 
 impl Feedback {
@@ -326,6 +357,7 @@ impl Feedback {
             state,
             generation,
             ticket: None,
+            fallback: None,
         }
     }
 

@@ -279,8 +279,9 @@ async fn a_stalled_redis_is_given_up_on_after_the_timeout() {
 }
 
 /// The example's fleet, small: 2 processes of 8 callers against 10 calls
-/// a second, for 4 s after 6 s of warm-up: few throttles (the example
-/// measures the share over 20 s; 4 s of ~40 answers only bound it), at
+/// a second, for 10 s after 6 s of warm-up: at most 3% of the answers
+/// throttled (the fleet is cut about once in 10 s, one throttle a cut; the
+/// example measures the share, under 1%, over 20 s of 400 answers), at
 /// most one round trip per answer, no call failed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_small_fleet_shares_the_limit_with_few_throttles_and_round_trips() {
@@ -288,7 +289,7 @@ async fn a_small_fleet_shares_the_limit_with_few_throttles_and_round_trips() {
     let emulator = emulator(10).await;
     let start = Instant::now();
     let measured_from = start + Duration::from_secs(6);
-    let end = measured_from + Duration::from_secs(4);
+    let end = measured_from + Duration::from_secs(10);
     let mut budgets = Vec::new();
     let mut callers = JoinSet::new();
     for _ in 0..2 {
@@ -319,7 +320,7 @@ async fn a_small_fleet_shares_the_limit_with_few_throttles_and_round_trips() {
     let throttled = answers.iter().filter(|e| is_throttle(e.outcome())).count();
     assert!(!answers.is_empty());
     assert!(
-        throttled * 10 <= answers.len(),
+        throttled * 100 <= answers.len() * 3,
         "{throttled} of {} answers throttled",
         answers.len()
     );
@@ -329,4 +330,162 @@ async fn a_small_fleet_shares_the_limit_with_few_throttles_and_round_trips() {
         answers.len()
     );
     assert_eq!(failed, 0);
+}
+
+/// Redis restarted empty has lost the key's rate: the process, which knows
+/// the rate of its last lease, has the key start as if just cut from it,
+/// paced, rather than with a free lease that would let the fleet loose.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_redis_resumes_below_the_rate_it_had_not_free() {
+    let mut redis = RedisServer::start();
+    let emulator = emulator(5).await;
+    let (_, client) = process(&redis, false, |budget| {
+        budget.probe_interval(Duration::from_millis(50))
+    })
+    .await;
+    let mut view = connection(&redis).await;
+    let key = store_key(&emulator);
+    let give_up = Instant::now() + Duration::from_secs(8);
+    let rate_before = loop {
+        let mut calls = JoinSet::new();
+        for _ in 0..4 {
+            calls.spawn(client.clone().oneshot(zones(&emulator)));
+        }
+        calls.join_all().await;
+        let rate: Option<f64> = view.hget(&key, "rate").await.unwrap();
+        let generation: Option<u64> = view.hget(&key, "gen").await.unwrap();
+        // A lease of slots since the cut: the process knows a rate.
+        if let (Some(rate), Some(1..)) = (rate, generation) {
+            client.clone().oneshot(zones(&emulator)).await.ok();
+            break rate;
+        }
+        assert!(Instant::now() < give_up, "the shared rate was never cut");
+    };
+
+    redis.kill();
+    redis.restart();
+    let mut view = connection(&redis).await;
+    let give_up = Instant::now() + Duration::from_secs(5);
+    let rate_after = loop {
+        client.clone().oneshot(zones(&emulator)).await.ok();
+        if let Some(rate) = view.hget::<_, _, Option<f64>>(&key, "rate").await.unwrap() {
+            break rate;
+        }
+        assert!(
+            Instant::now() < give_up,
+            "no lease of slots after the restart"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let last_max: f64 = view.hget(&key, "last_max").await.unwrap();
+    assert!(
+        rate_after <= last_max * 0.75 && last_max <= rate_before * 1.5,
+        "after the restart: rate {rate_after}, from {last_max}; before: {rate_before}"
+    );
+}
+
+/// The fleet's cut starts from the limit, not above it: an API that admits
+/// bursts (the emulator's bucket holds a second of calls) throttles once
+/// the burst is spent, when the answers of the last second overstate the
+/// limit; the answers accepted between two cuts do not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shared_rate_is_cut_from_the_limit_not_from_the_burst() {
+    let redis = RedisServer::start();
+    let limit = 10.0;
+    let emulator = emulator(10).await;
+    let (_, client) = process(&redis, true, |budget| budget).await;
+    let mut view = connection(&redis).await;
+    let key = store_key(&emulator);
+    let mut callers = JoinSet::new();
+    let end = Instant::now() + Duration::from_secs(20);
+    for _ in 0..16 {
+        let (client, request) = (client.clone(), zones(&emulator));
+        callers.spawn(async move {
+            while tokio::time::timeout_at(end, client.clone().oneshot(request.clone()))
+                .await
+                .is_ok()
+            {}
+        });
+    }
+    // The first cut starts from the free leases' burst, the second from
+    // no lower than the first went to; the third follows a cycle whole.
+    let from = loop {
+        assert!(Instant::now() < end, "fewer than 3 cuts in 20 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let generation: Option<u64> = view.hget(&key, "gen").await.unwrap();
+        if generation.unwrap_or(0) >= 3 {
+            break view.hget::<_, _, f64>(&key, "last_max").await.unwrap();
+        }
+    };
+    callers.abort_all();
+    assert!(
+        (limit * 0.7..=limit * 1.2).contains(&from),
+        "cut from {from} requests a second, for a limit of {limit}"
+    );
+}
+
+/// The example's (c), small: Redis dies under a busy fleet and comes back
+/// empty. No call fails for it, and the fleet does not come back at the
+/// local rates and the shared one at once: the calls waiting for a local
+/// token lease a shared one instead, and the key resumes below the rate
+/// it had.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_of_redis_fails_no_call_and_ends_without_a_burst() {
+    let mut redis = RedisServer::start();
+    let limit = 10;
+    let emulator = emulator(limit).await;
+    let mut budgets = Vec::new();
+    let mut callers = JoinSet::new();
+    let end = Instant::now() + Duration::from_secs(14);
+    for _ in 0..2 {
+        let (budget, client) = process(&redis, true, |budget| budget).await;
+        budgets.push(budget);
+        for _ in 0..8 {
+            let (client, request) = (client.clone(), zones(&emulator));
+            callers.spawn(async move {
+                let mut failed = 0;
+                while let Ok(result) =
+                    tokio::time::timeout_at(end, client.clone().oneshot(request.clone())).await
+                {
+                    failed += usize::from(result.is_err());
+                }
+                failed
+            });
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    redis.kill();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    redis.restart();
+    let log = emulator.log();
+    let mut seen = log.len();
+    let mut seconds = Vec::new();
+    for _ in 0..5 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let answers = log.entries_after(seen);
+        seen += answers.len();
+        let throttled = answers.iter().filter(|e| is_throttle(e.outcome())).count();
+        seconds.push((throttled, answers.len()));
+    }
+    let failed: usize = callers.join_all().await.into_iter().sum();
+
+    assert_eq!(failed, 0, "calls failed for the outage");
+    for budget in &budgets {
+        assert_eq!(budget.stats().outages(), 1);
+        assert!(!budget.stats().is_down(), "the budget is shared again");
+    }
+    // 5 s after the return: at most the limit's worth each second, and
+    // the bucket of a second's worth that refilled meanwhile, not the
+    // local rates on top of the shared one (about twice the limit). The
+    // first seconds pay for the local limiters, which probe on their own
+    // during the outage and spend the burst, and, at this small limit, for
+    // a restart that starts the key above it (see the README); by the
+    // fifth second, one throttle at most (the example's share, under 1%
+    // from 5 s after the return, cannot be told from 10 answers).
+    let answers: usize = seconds.iter().map(|(_, answers)| answers).sum();
+    let late = seconds[4].0;
+    assert!(
+        answers <= limit as usize * 7 && late <= 1,
+        "throttled/answers in each second after Redis came back, for {limit} a second: {seconds:?}"
+    );
 }

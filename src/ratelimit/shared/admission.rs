@@ -22,8 +22,10 @@ use crate::retry_class::RetryClass;
 pub(crate) enum Admit {
     /// Send at `at` (now or later), under the ticket's generation.
     At { at: Instant, ticket: Ticket },
-    /// The store is down and the budget fails open: ask the local limiter.
-    Local,
+    /// The store is down and the budget fails open: ask the local limiter;
+    /// a request that waits for a local token leases one instead as soon
+    /// as the store is back.
+    Local(Fallback),
     /// The store is down and the budget fails closed.
     Refused(Error),
 }
@@ -68,7 +70,7 @@ async fn admit(budget: Arc<Budget>, key: RateKey) -> Admit {
         }
         if !budget.health().may_ask(now, budget.config.probe_every()) {
             drop(pool);
-            return unavailable(&budget);
+            return unavailable(budget);
         }
         let accepted = lease.accepted.swap(0, Ordering::Relaxed);
         let ask = budget.ask(accepted, pool.known_rate());
@@ -81,9 +83,10 @@ async fn admit(budget: Arc<Budget>, key: RateKey) -> Admit {
                 // Counted again by the next lease that gets through.
                 lease.accepted.fetch_add(accepted, Ordering::Relaxed);
                 drop(pool);
-                return unavailable(&budget);
+                return unavailable(budget);
             }
         };
+        pool.remember(granted.last_max());
         let generation = granted.generation();
         if lease.generation.swap(generation, Ordering::AcqRel) > generation {
             // The store lost the key (a restart of Redis): its count of
@@ -108,17 +111,49 @@ async fn admit(budget: Arc<Budget>, key: RateKey) -> Admit {
     }
 }
 
-fn unavailable(budget: &Budget) -> Admit {
+fn unavailable(budget: Arc<Budget>) -> Admit {
     budget
         .health()
         .local_admissions
         .fetch_add(1, Ordering::Relaxed);
     match budget.config.failure_mode() {
-        OnStoreFailure::FailOpen => Admit::Local,
+        OnStoreFailure::FailOpen => Admit::Local(Fallback::new(budget)),
         OnStoreFailure::FailClosed => {
             let error = LayerError::new(StoreError::unavailable(), RetryClass::Transient);
             Admit::Refused(Error::from(error))
         }
+    }
+}
+
+/// A request on the local limiter while the store is down: the budget to
+/// go back to, and the wait for the store's return.
+pub(crate) struct Fallback {
+    budget: Arc<Budget>,
+    back: Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
+impl Fallback {
+    fn new(budget: Arc<Budget>) -> Self {
+        let watched = budget.clone();
+        Self {
+            budget,
+            back: Box::pin(async move { watched.health().back().await }),
+        }
+    }
+
+    /// Ready once the store answers again.
+    pub(crate) fn poll_back(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.back.as_mut().poll(cx)
+    }
+
+    pub(crate) fn lease(self, key: RateKey) -> LeaseFuture {
+        LeaseFuture::new(self.budget, key)
+    }
+}
+
+impl fmt::Debug for Fallback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Fallback")
     }
 }
 
@@ -167,7 +202,13 @@ impl Ticket {
         runtime.spawn(async move {
             let ask = budget.ask(0, 0.0);
             let cut = budget.config.store().cut(&lease.name, generation, ask);
-            match budget.call(cut).await {
+            let cut = budget.call(cut).await;
+            // The tokens in hand are spaced at the rate just throttled:
+            // sending them would throttle more before the cut reaches this
+            // process's next lease. The pool is locked after the cut, which
+            // is what the other processes wait for.
+            lease.pool.lock().await.forfeit(generation);
+            match cut {
                 // The store has stretched the schedule past the tokens leased.
                 Ok(true) => {}
                 // Nothing to cut from yet, or the store is down: the next

@@ -1,10 +1,12 @@
 //! Whether the store answers: the transitions, logged once each, and the
 //! probes that find it back.
 
+use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::store::StoreError;
@@ -13,6 +15,8 @@ use super::store::StoreError;
 #[derive(Debug, Default)]
 pub(crate) struct Health {
     down: AtomicBool,
+    /// Wakes the calls waiting for a local token when the store is back.
+    back: Notify,
     next_probe: Mutex<Option<Instant>>,
     pub(crate) round_trips: AtomicU64,
     pub(crate) failures: AtomicU64,
@@ -69,6 +73,21 @@ impl Health {
     pub(crate) fn answered(&self) {
         if self.is_down() && self.down.swap(false, Ordering::AcqRel) {
             tracing::info!("rate store back: the budget is shared again");
+            self.back.notify_waiters();
+        }
+    }
+
+    /// Resolves once the store answers again.
+    pub(crate) async fn back(&self) {
+        loop {
+            let mut notified = pin!(self.back.notified());
+            // Registered before the check, so that a return in between is
+            // not missed.
+            notified.as_mut().enable();
+            if !self.is_down() {
+                return;
+            }
+            notified.await;
         }
     }
 }

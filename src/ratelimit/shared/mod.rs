@@ -18,11 +18,10 @@
 //! - **Leases.** A process takes tokens in batches of
 //!   [`batch`](SharedBudget::batch) (default 4): one round trip reserves
 //!   that many consecutive slots of the key's shared schedule, which the
-//!   process's callers then use without asking again; tokens are granted
-//!   at most two batches ahead, and beyond, the store says when to ask
-//!   again (in turns a batch apart), so callers wait in their process.
-//!   While a key has
-//!   never been throttled, a lease lets the process send freely for
+//!   process's callers then use without asking again; a lease is granted
+//!   while the schedule is taken at most one batch ahead, and beyond, the
+//!   store says when to ask again (in turns a batch apart), so callers wait
+//!   in their process. While a key has never been throttled, a lease lets the process send freely for
 //!   [`free_lease`](SharedBudget::free_lease) (default 250 ms), and carries
 //!   back the count of accepted answers, from which the store measures the
 //!   fleet's accepted rate, the base of the first cut.
@@ -30,7 +29,17 @@
 //!   (1/batch) but slots held by one process while another's callers wait
 //!   (the schedule is served in batch-sized turns, not call by call), and a
 //!   cut that reaches the others only when their batch is spent; a batch of
-//!   1 is fair call by call and costs a round trip per call.
+//!   1 is fair call by call and costs a round trip per call. A process
+//!   that is throttled gives up the tokens it holds.
+//! - **The curve.** A cut starts from the rate the fleet was accepted at:
+//!   over the time since the last cut, once there is one, since an API
+//!   that admits bursts throttles only when the burst is spent, and the
+//!   answers of the last second overstate its limit by that burst. The
+//!   rate climbs back along the CUBIC curve to the rate of the cut, then
+//!   past it by [`probe`](SharedBudget::probe) of it per second (2%,
+//!   compounded) rather than CUBIC's accelerating probe: by the time a
+//!   bursty limit answers with a throttle, a fast probe is far beyond it,
+//!   and every process sends at that rate until the cut reaches it.
 //! - **The account.** Keys are named by [`Account`], a SHA-256 hash of the
 //!   SecretId: never the SecretKey, and not the SecretId itself either, so
 //!   that a listing of the store names no credential. The limiter sits above
@@ -44,7 +53,14 @@
 //!   [fails closed](OnStoreFailure::FailClosed): calls end with an error
 //!   without being sent. While down, one call every
 //!   [`probe_interval`](SharedBudget::probe_interval) tries the store again;
-//!   the first that succeeds shares the budget again (logged once, `info`).
+//!   the first that succeeds shares the budget again (logged once, `info`),
+//!   and calls still waiting for a token of their local limiter lease one
+//!   of the budget instead, rather than add the local rates to it. A store
+//!   that came back empty (Redis restarted) starts each key as if it had
+//!   just been cut from the rate of its last cut (which every lease reply
+//!   carries to the processes), paced, rather
+//!   than with free leases: the processes that are still on their local
+//!   limiters for up to a probe interval are not sent over the limit.
 //!   [`SharedBudget::stats`] counts round trips, failures and transitions.
 //!
 //! ```no_run
@@ -85,7 +101,7 @@ mod redis;
 mod store;
 
 pub use account::Account;
-pub(crate) use admission::{Admit, LeaseFuture, Ticket};
+pub(crate) use admission::{Admit, Fallback, LeaseFuture, Ticket};
 pub(crate) use budget::Budget;
 pub use budget::{OnStoreFailure, SharedBudget, SharedStats};
 #[cfg(feature = "redis")]

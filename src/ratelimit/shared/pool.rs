@@ -72,8 +72,14 @@ pub(crate) struct Pool {
     next: Instant,
     interval: Duration,
     remaining: u32,
-    /// The rate of the last lease of slots, 0 before any.
-    known_rate: f64,
+    /// The highest rate of the leases of slots under `peak_generation`.
+    peak: f64,
+    peak_generation: u64,
+    /// The highest rate under the generation before: the rate the fleet
+    /// was throttled at, when the current generation is a cut's.
+    previous_peak: f64,
+    /// The rate of the key's last cut, as the last lease said; 0 if not.
+    last_max: f64,
     window_start: Instant,
     window_count: u32,
 }
@@ -86,7 +92,10 @@ impl Pool {
             next: now,
             interval: Duration::ZERO,
             remaining: 0,
-            known_rate: 0.0,
+            peak: 0.0,
+            peak_generation: 0,
+            previous_peak: 0.0,
+            last_max: 0.0,
             window_start: now,
             window_count: 0,
         }
@@ -143,14 +152,45 @@ impl Pool {
                 self.next = now + first;
                 self.interval = interval;
                 self.remaining = count;
-                self.known_rate = 1.0 / interval.as_secs_f64();
+                let rate = 1.0 / interval.as_secs_f64();
+                if generation == self.peak_generation {
+                    self.peak = self.peak.max(rate);
+                } else {
+                    self.previous_peak = self.peak;
+                    self.peak = rate;
+                    self.peak_generation = generation;
+                }
             }
         }
     }
 
-    /// The rate of the last lease of slots, 0 before any.
+    /// Gives up the tokens of a lease of `generation` or older: a request
+    /// sent under it was throttled, so its tokens are spaced too closely,
+    /// and the store has them in its schedule already (they leave a gap).
+    pub(crate) fn forfeit(&mut self, generation: u64) {
+        if self.generation <= generation {
+            self.remaining = 0;
+            self.free_until = None;
+        }
+    }
+
+    /// Notes the rate of the key's last cut, from a lease's reply.
+    pub(crate) fn remember(&mut self, last_max: Option<f64>) {
+        if let Some(rate) = last_max {
+            self.last_max = rate;
+        }
+    }
+
+    /// The rate of the key's last cut, as the last lease said; else 90% of
+    /// the highest rate of the leases of slots under this generation and
+    /// the one before (about the rate the fleet was last throttled at,
+    /// wherever the process is in the cycle of cuts, and 90% of it as a cut
+    /// would take); 0 before any.
     pub(crate) fn known_rate(&self) -> f64 {
-        self.known_rate
+        if self.last_max > 0.0 {
+            return self.last_max;
+        }
+        0.9 * self.peak.max(self.previous_peak)
     }
 }
 
@@ -187,6 +227,49 @@ mod tests {
             assert_eq!(pool.take(now + 100 * MS), Some(now + 100 * MS));
         }
         assert_eq!(pool.take(now + 250 * MS), None);
+    }
+
+    #[test]
+    fn a_throttle_forfeits_the_tokens_of_its_generation_only() {
+        let now = Instant::now();
+        let mut pool = Pool::new(now);
+        let grant = Grant::Slots {
+            first: Duration::ZERO,
+            interval: 10 * MS,
+            count: 4,
+        };
+        pool.fill(3, grant, Duration::ZERO, now);
+        pool.forfeit(2);
+        assert_eq!(pool.take(now), Some(now), "a lease newer than the throttle");
+        pool.forfeit(3);
+        assert_eq!(pool.take(now), None);
+        pool.fill(3, Grant::Free, 250 * MS, now);
+        pool.forfeit(3);
+        assert_eq!(pool.take(now), None, "a free lease ends too");
+    }
+
+    #[test]
+    fn the_known_rate_is_the_peak_of_this_generation_and_the_one_before() {
+        let now = Instant::now();
+        let mut pool = Pool::new(now);
+        assert_eq!(pool.known_rate(), 0.0);
+        let slots = |per_second: u64| Grant::Slots {
+            first: Duration::ZERO,
+            interval: Duration::from_secs(1) / per_second as u32,
+            count: 1,
+        };
+        pool.fill(1, slots(10), Duration::ZERO, now);
+        pool.fill(1, slots(20), Duration::ZERO, now);
+        pool.fill(1, slots(16), Duration::ZERO, now);
+        assert!((pool.known_rate() - 18.0).abs() < 1e-3);
+        // Cut to 14: the rate it was cut from is still known.
+        pool.fill(2, slots(14), Duration::ZERO, now);
+        assert!((pool.known_rate() - 18.0).abs() < 1e-3);
+        pool.fill(3, slots(10), Duration::ZERO, now);
+        assert!((pool.known_rate() - 12.6).abs() < 1e-3);
+        // The store's word on the last cut wins.
+        pool.remember(Some(19.5));
+        assert!((pool.known_rate() - 19.5).abs() < 1e-3);
     }
 
     #[test]

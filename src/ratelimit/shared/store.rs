@@ -42,7 +42,7 @@ pub trait RateStore: fmt::Debug + Send + Sync + 'static {
     /// Cuts the rate of `key` for a throttle of a request sent under
     /// `generation`; whether it did. It does not if the key has been cut
     /// since (its generation is no longer `generation`), nor while it has
-    /// no measured accepted rate to cut from.
+    /// no rate to cut from (none measured, none granted).
     fn cut(&self, key: &str, generation: u64, ask: LeaseAsk) -> StoreFuture<'_, bool>;
 }
 
@@ -84,6 +84,7 @@ pub struct LeaseAsk {
     pub(crate) accepted: u32,
     pub(crate) free_for: Duration,
     pub(crate) known_rate: f64,
+    pub(crate) probe: f64,
     pub(crate) curve: Curve,
 }
 
@@ -103,11 +104,20 @@ impl LeaseAsk {
         self.free_for
     }
 
-    /// The rate of this process's last lease of the key, 0 if none: a
-    /// store that has lost the key (restarted empty) starts it from there
-    /// rather than with free leases, which would let the fleet loose.
+    /// The rate the key's last cut started from, as the last lease said
+    /// ([`Lease::last_max`]); else 90% of the highest rate of this
+    /// process's leases under the key's current generation and the one
+    /// before; 0 if none. A store that has lost the key (restarted empty)
+    /// starts it as if just cut from there, rather than with free leases,
+    /// which would let the fleet loose.
     pub fn known_rate(&self) -> f64 {
         self.known_rate
+    }
+
+    /// How fast the rate grows beyond the rate of the last cut: this share
+    /// of it per second, compounded, where the CUBIC curve would grow faster.
+    pub fn probe(&self) -> f64 {
+        self.probe
     }
 
     /// The curve that the rate follows.
@@ -122,12 +132,41 @@ impl LeaseAsk {
 pub struct Lease {
     generation: u64,
     grant: Grant,
+    /// The rate of the key's last cut, in thousandths of a request per
+    /// second; 0 if unknown.
+    last_max_milli: u64,
 }
 
 impl Lease {
     /// A lease of `grant` under `generation`.
     pub fn new(generation: u64, grant: Grant) -> Self {
-        Self { generation, grant }
+        Self {
+            generation,
+            grant,
+            last_max_milli: 0,
+        }
+    }
+
+    /// With the rate the key's last cut started from (which the curve
+    /// climbs back to): what a process gives a store that has lost the
+    /// key, in [`LeaseAsk::known_rate`].
+    ///
+    /// ```
+    /// use tower_tencentcloud::ratelimit::shared::{Grant, Lease};
+    ///
+    /// let lease = Lease::new(3, Grant::Free).with_last_max(19.5);
+    /// assert_eq!(lease.last_max(), Some(19.5));
+    /// assert_eq!(Lease::new(0, Grant::Free).last_max(), None);
+    /// ```
+    pub fn with_last_max(mut self, per_second: f64) -> Self {
+        // Saturates: NaN and negative rates are unknown (0).
+        self.last_max_milli = (per_second * 1000.0) as u64;
+        self
+    }
+
+    /// The rate the key's last cut started from, if the store said.
+    pub fn last_max(&self) -> Option<f64> {
+        (self.last_max_milli > 0).then(|| self.last_max_milli as f64 / 1000.0)
     }
 
     /// The key's count of cuts when the lease was granted.
