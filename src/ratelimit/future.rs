@@ -425,7 +425,7 @@ impl Feedback {
             }
         }
         #[cfg(feature = "metrics")]
-        if self.state.is_some() || answer == Answer::Throttled {
+        if (self.state.is_some() || answer == Answer::Throttled) && telemetry::recording() {
             let rate = self.rates.get(&self.key).and_then(|state| state.rate());
             if let Some(rate) = rate {
                 metrics::gauge!(telemetry::RATE_LIMIT_RATE, "action" => telemetry::bounded(self.key.action()))
@@ -439,7 +439,9 @@ impl Feedback {
     fn waited(&self, waited: std::time::Duration) {
         tracing::Span::current().record(telemetry::RATE_LIMIT_WAIT_FIELD, waited.as_secs_f64());
         #[cfg(feature = "metrics")]
-        metrics::histogram!(telemetry::RATE_LIMIT_WAIT, "action" => telemetry::bounded(self.key.action()))
-            .record(waited);
+        if telemetry::recording() {
+            metrics::histogram!(telemetry::RATE_LIMIT_WAIT, "action" => telemetry::bounded(self.key.action()))
+                .record(waited);
+        }
     }
 }
