@@ -98,6 +98,35 @@ fn is_throttle(outcome: &Outcome) -> bool {
     matches!(outcome, Outcome::Error(code) if code.retry_class() == RetryClass::Throttled)
 }
 
+/// Two processes of 8 callers each, calling until `end`; each caller's
+/// task ends with the number of its calls that failed from `count_from`.
+async fn fleet(
+    redis: &RedisServer,
+    emulator: &Emulator,
+    count_from: Instant,
+    end: Instant,
+) -> (Vec<SharedBudget>, JoinSet<usize>) {
+    let mut budgets = Vec::new();
+    let mut callers = JoinSet::new();
+    for _ in 0..2 {
+        let (budget, client) = process(redis, true, |budget| budget).await;
+        budgets.push(budget);
+        for _ in 0..8 {
+            let (client, request) = (client.clone(), zones(emulator));
+            callers.spawn(async move {
+                let mut failed = 0;
+                while let Ok(result) =
+                    tokio::time::timeout_at(end, client.clone().oneshot(request.clone())).await
+                {
+                    failed += usize::from(result.is_err() && Instant::now() >= count_from);
+                }
+                failed
+            });
+        }
+    }
+    (budgets, callers)
+}
+
 fn store_key(emulator: &Emulator) -> String {
     format!(
         "tower-tencentcloud:rate:{}:{}",
@@ -290,24 +319,7 @@ async fn a_small_fleet_shares_the_limit_with_few_throttles_and_round_trips() {
     let start = Instant::now();
     let measured_from = start + Duration::from_secs(6);
     let end = measured_from + Duration::from_secs(10);
-    let mut budgets = Vec::new();
-    let mut callers = JoinSet::new();
-    for _ in 0..2 {
-        let (budget, client) = process(&redis, true, |budget| budget).await;
-        budgets.push(budget);
-        for _ in 0..8 {
-            let (client, request) = (client.clone(), zones(&emulator));
-            callers.spawn(async move {
-                let mut failed = 0;
-                while let Ok(result) =
-                    tokio::time::timeout_at(end, client.clone().oneshot(request.clone())).await
-                {
-                    failed += usize::from(result.is_err() && Instant::now() >= measured_from);
-                }
-                failed
-            });
-        }
-    }
+    let (budgets, callers) = fleet(&redis, &emulator, measured_from, end).await;
     tokio::time::sleep_until(measured_from).await;
     let log = emulator.log();
     let before = log.len();
@@ -434,25 +446,8 @@ async fn an_outage_of_redis_fails_no_call_and_ends_without_a_burst() {
     let mut redis = RedisServer::start();
     let limit = 10;
     let emulator = emulator(limit).await;
-    let mut budgets = Vec::new();
-    let mut callers = JoinSet::new();
-    let end = Instant::now() + Duration::from_secs(14);
-    for _ in 0..2 {
-        let (budget, client) = process(&redis, true, |budget| budget).await;
-        budgets.push(budget);
-        for _ in 0..8 {
-            let (client, request) = (client.clone(), zones(&emulator));
-            callers.spawn(async move {
-                let mut failed = 0;
-                while let Ok(result) =
-                    tokio::time::timeout_at(end, client.clone().oneshot(request.clone())).await
-                {
-                    failed += usize::from(result.is_err());
-                }
-                failed
-            });
-        }
-    }
+    let start = Instant::now();
+    let (budgets, callers) = fleet(&redis, &emulator, start, start + Duration::from_secs(14)).await;
     tokio::time::sleep(Duration::from_secs(6)).await;
     redis.kill();
     tokio::time::sleep(Duration::from_secs(2)).await;
