@@ -1,7 +1,7 @@
-//! What the two envelope futures (untyped and typed) share: the verdict on
-//! a response head (a stream to pass on, a body too large by its own
-//! account, or a body to read), and the reading of a body's data frames
-//! into a [`BodyBuffer`] until it ends, goes past the limit, or fails.
+//! What the two envelope futures (untyped and typed) share: their states,
+//! the verdict on a response head (a stream to pass on, a body too large by
+//! its own account, or a body to read), and the reading of a body's data
+//! frames into a [`BodyBuffer`] until it ends, goes past the limit, or fails.
 
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -11,12 +11,33 @@ use http::header::CONTENT_LENGTH;
 use http::response::Parts;
 use http::{HeaderMap, Response};
 use http_body::{Body, Frame};
+use pin_project_lite::pin_project;
 
 use super::EnvelopeBody;
 use super::buffer::BodyBuffer;
 use crate::action::media_type::is_streaming;
 use crate::error::{BodyError, BodyTooLarge, BoxError, Error};
 use crate::request_id::RequestId;
+
+pin_project! {
+    /// Where an envelope future is: waiting for the head, reading the body,
+    /// or done.
+    #[project = StateProj]
+    #[project_replace = StateProjReplace]
+    pub(crate) enum State<F, B> {
+        Head {
+            #[pin]
+            future: F,
+        },
+        Body {
+            #[pin]
+            body: B,
+            buffer: BodyBuffer,
+            head: Parts,
+        },
+        Done,
+    }
+}
 
 /// What the head of a response says about its body.
 pub(crate) enum Head<B> {

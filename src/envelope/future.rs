@@ -9,8 +9,7 @@ use http_body::Body;
 use pin_project_lite::pin_project;
 
 use super::EnvelopeBody;
-use super::buffer::BodyBuffer;
-use super::collect::{Head, poll_collect, read_head};
+use super::collect::{Head, State, StateProj, StateProjReplace, poll_collect, read_head};
 use super::decode_owned;
 use crate::error::{ApiError, BoxError, Error, NotEnvelope, TransportError};
 use crate::request_id::RequestId;
@@ -22,24 +21,6 @@ pin_project! {
         #[pin]
         state: State<F, B>,
         max_body_size: usize,
-    }
-}
-
-pin_project! {
-    #[project = StateProj]
-    #[project_replace = StateProjReplace]
-    enum State<F, B> {
-        Head {
-            #[pin]
-            future: F,
-        },
-        Body {
-            #[pin]
-            body: B,
-            buffer: BodyBuffer,
-            head: Parts,
-        },
-        Done,
     }
 }
 

@@ -5,15 +5,13 @@ use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 use http::Response;
-use http::response::Parts;
 use http_body::Body;
 use pin_project_lite::pin_project;
 use serde::de::DeserializeOwned;
 
 use super::TypedBody;
 use super::decide::decide_with;
-use crate::envelope::buffer::BodyBuffer;
-use crate::envelope::collect::{Head, poll_collect, read_head};
+use crate::envelope::collect::{Head, State, StateProj, StateProjReplace, poll_collect, read_head};
 use crate::error::{BoxError, Error, TransportError};
 
 pin_project! {
@@ -24,24 +22,6 @@ pin_project! {
         state: State<F, B>,
         max_body_size: usize,
         fields: PhantomData<fn() -> T>,
-    }
-}
-
-pin_project! {
-    #[project = StateProj]
-    #[project_replace = StateProjReplace]
-    enum State<F, B> {
-        Head {
-            #[pin]
-            future: F,
-        },
-        Body {
-            #[pin]
-            body: B,
-            buffer: BodyBuffer,
-            head: Parts,
-        },
-        Done,
     }
 }
 
